@@ -1,0 +1,141 @@
+"""Our modules against PyTorch's built-ins and transformers' ViT."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import vit_tutorial as vt
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 10, 8), (1, 1, 197, 64), (3, 2, 5, 16)])
+def test_explicit_attention_equals_torch(shape):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(shape) for _ in range(3))
+    out, w = vt.scaled_dot_product_attention(q, k, v)
+    assert (out - F.scaled_dot_product_attention(q, k, v)).abs().max() < 1e-5
+    assert torch.allclose(w.sum(-1), torch.ones(shape[:-1]), atol=1e-6)
+
+
+@pytest.mark.parametrize("D,h,T", [(64, 4, 17), (48, 3, 5), (32, 1, 9)])
+def test_mhsa_paths_agree_and_equal_nn_multiheadattention(D, h, T):
+    torch.manual_seed(0)
+    ours = vt.MultiHeadSelfAttention(D, h).eval()
+    ref = nn.MultiheadAttention(D, h, batch_first=True).eval()
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(ours.qkv.weight)
+        ref.in_proj_bias.copy_(ours.qkv.bias)
+        ref.out_proj.weight.copy_(ours.proj.weight)
+        ref.out_proj.bias.copy_(ours.proj.bias)
+    x = torch.randn(2, T, D)
+    fast = ours(x)
+    slow, w = ours(x, return_attention=True)
+    assert w.shape == (2, h, T, T)
+    assert (fast - slow).abs().max() < 1e-5
+    assert (ours(x, fast=False) - fast).abs().max() < 1e-5
+    y, w_ref = ref(x, x, x, need_weights=True, average_attn_weights=False)
+    assert (fast - y).abs().max() < 1e-5
+    assert (w - w_ref).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("D,h,M", [(64, 4, 128), (96, 6, 384)])
+def test_encoder_block_equals_transformer_encoder_layer(D, h, M):
+    torch.manual_seed(0)
+    ours = vt.EncoderBlock(D, h, M, layer_norm_eps=1e-5).eval()
+    ref = nn.TransformerEncoderLayer(
+        D, h, dim_feedforward=M, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+    ).eval()
+    with torch.no_grad():
+        ref.self_attn.in_proj_weight.copy_(ours.attn.qkv.weight)
+        ref.self_attn.in_proj_bias.copy_(ours.attn.qkv.bias)
+        ref.self_attn.out_proj.weight.copy_(ours.attn.proj.weight)
+        ref.self_attn.out_proj.bias.copy_(ours.attn.proj.bias)
+        ref.linear1.load_state_dict(ours.mlp.fc1.state_dict())
+        ref.linear2.load_state_dict(ours.mlp.fc2.state_dict())
+        ref.norm1.load_state_dict(ours.norm1.state_dict())
+        ref.norm2.load_state_dict(ours.norm2.state_dict())
+    x = torch.randn(3, 11, D)
+    assert (ours(x) - ref(x)).abs().max() < 1e-5
+
+
+transformers = pytest.importorskip("transformers", reason="transformers is a test-only dependency (requirements-test.txt)")
+
+HF_CONFIGS = [
+    dict(image_size=32, patch_size=8, dim=64, depth=2, heads=4, mlp_dim=128, num_classes=10, in_channels=3),
+    dict(image_size=28, patch_size=7, dim=48, depth=3, heads=3, mlp_dim=96, num_classes=5, in_channels=1),
+]
+
+
+def _hf_model(c: vt.ViTConfig, with_head: bool = True):
+    hf_config = transformers.ViTConfig(
+        image_size=c.image_size, patch_size=c.patch_size, num_channels=c.in_channels, hidden_size=c.dim,
+        num_hidden_layers=c.depth, num_attention_heads=c.heads, intermediate_size=c.mlp_dim,
+        num_labels=c.num_classes, layer_norm_eps=c.layer_norm_eps, hidden_act="gelu", qkv_bias=True,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, attn_implementation="eager",
+    )
+    torch.manual_seed(0)
+    cls = transformers.ViTForImageClassification if with_head else transformers.ViTModel
+    return cls(hf_config).eval()
+
+
+def _legacy_hf_names(sd):
+    """Rename transformers>=5 keys to the hub's (transformers<5) scheme."""
+    table = {"attention.q_proj": "attention.attention.query", "attention.k_proj": "attention.attention.key",
+             "attention.v_proj": "attention.attention.value", "attention.o_proj": "attention.output.dense",
+             "mlp.fc1": "intermediate.dense", "mlp.fc2": "output.dense"}
+    out = {}
+    for k, v in sd.items():
+        k2 = k.replace("vit.layers.", "vit.encoder.layer.")
+        for new, old in table.items():
+            k2 = k2.replace(f".{new}.", f".{old}.")
+        out[k2] = v
+    return out
+
+
+@pytest.mark.parametrize("kw", HF_CONFIGS)
+@pytest.mark.parametrize("legacy", [False, True])
+def test_whole_model_equals_transformers_vit(kw, legacy):
+    config = vt.ViTConfig(**kw)
+    hf = _hf_model(config)
+    sd = hf.state_dict()
+    if legacy:
+        sd = _legacy_hf_names(sd)
+        assert any(".attention.attention.query." in k for k in sd)
+    ours = vt.ViT(config).eval()
+    ours.load_state_dict(vt.convert_state_dict(sd, "hf", config), strict=True)
+    torch.manual_seed(1)
+    x = torch.randn(2, config.in_channels, config.image_size, config.image_size)
+    with torch.no_grad():
+        ref = hf(pixel_values=x, output_attentions=True)
+        logits, attentions = ours(x, return_attention=True)
+    assert (logits - ref.logits).abs().max() < 1e-5
+    assert len(attentions) == len(ref.attentions) == config.depth
+    for a, b in zip(attentions, ref.attentions):
+        assert a.shape == b.shape == (2, config.heads, config.num_tokens, config.num_tokens)
+        assert (a - b).abs().max() < 1e-5
+
+
+def test_vitmodel_features_equal_transformers():
+    config = vt.ViTConfig(**{**HF_CONFIGS[0], "num_classes": 0})
+    hf = _hf_model(config, with_head=False)
+    ours = vt.ViT(config).eval()
+    ours.load_state_dict(vt.convert_state_dict(hf.state_dict(), "hf", config), strict=True)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert (ours.forward_features(x) - hf(pixel_values=x).last_hidden_state).abs().max() < 1e-5
+
+
+def test_timm_names_round_trip():
+    """timm's VisionTransformer key names (timm itself needs torchvision, so we
+    write its names out: they are ours with `blocks.` at the top level)."""
+    config = vt.ViTConfig(**HF_CONFIGS[0])
+    model = vt.ViT(config)
+    timm_sd = {}
+    for k, v in model.state_dict().items():
+        k = (k.replace("encoder.blocks.", "blocks.").replace("encoder.norm.", "norm.")
+             .replace("cls_token.token", "cls_token").replace("pos_embed.weight", "pos_embed"))
+        timm_sd[k] = v
+    assert "blocks.0.attn.qkv.weight" in timm_sd and "pos_embed" in timm_sd
+    fresh = vt.ViT(config)
+    fresh.load_state_dict(vt.convert_state_dict(timm_sd, "timm", config), strict=True)
+    x = torch.randn(1, 3, 32, 32)
+    assert torch.equal(fresh(x), model(x))

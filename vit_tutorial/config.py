@@ -1,0 +1,123 @@
+"""The model's configuration and the presets of the paper's Table 1.
+
+``vit_config("ViT-B/16")`` returns the Base model of the paper;
+``vit_config("ViT-Tiny", num_classes=10)`` a small model for CPU work on
+28x28 MNIST digits. Any field can be overridden by keyword.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ._checks import check_choice, check_divisible, check_heads, check_positive_int
+
+__all__ = ["ViTConfig", "vit_config", "PRESETS"]
+
+
+@dataclass
+class ViTConfig:
+    """Everything that defines a ViT, in the paper's symbols.
+
+    Attributes:
+        image_size: H = W, the side of the (square) input image.
+        patch_size: P.
+        in_channels: C.
+        num_classes: classes of the head; 0 means no head (features only).
+        dim: D, the token width ("Hidden size" in Table 1).
+        depth: L, the number of encoder blocks ("Layers").
+        heads: h, attention heads per block.
+        mlp_dim: hidden size of each block's MLP ("MLP size").
+        dropout: dropout after the embeddings, the attention output and in the MLP.
+        attention_dropout: dropout on the attention weights.
+        pool: ``"cls"`` (the class token's final state) or ``"mean"`` (the
+            mean of the patch tokens).
+        pos_embedding: ``"learned"`` (ViT) or ``"sincos"`` (fixed 2-D).
+        layer_norm_eps: LayerNorm epsilon (1e-6 as in ViT and timm).
+        qkv_bias: bias on the q, k, v projections.
+    """
+
+    image_size: int = 224
+    patch_size: int = 16
+    in_channels: int = 3
+    num_classes: int = 1000
+    dim: int = 768
+    depth: int = 12
+    heads: int = 12
+    mlp_dim: int = 3072
+    dropout: float = 0.0
+    attention_dropout: float = 0.0
+    pool: str = "cls"
+    pos_embedding: str = "learned"
+    layer_norm_eps: float = 1e-6
+    qkv_bias: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("image_size", "patch_size", "in_channels", "dim", "depth", "heads", "mlp_dim"):
+            check_positive_int(getattr(self, name), name)
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
+            raise ValueError(f"num_classes must be an integer >= 0, got {self.num_classes!r}")
+        check_divisible(self.image_size, self.patch_size, "size")
+        check_heads(self.dim, self.heads)
+        check_choice(self.pool, ("cls", "mean"), "pool")
+        check_choice(self.pos_embedding, ("learned", "sincos"), "pos_embedding")
+        for name in ("dropout", "attention_dropout"):
+            p = getattr(self, name)
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {p!r}")
+
+    @property
+    def grid_size(self) -> int:
+        """H/P, the number of patches along one side."""
+        return self.image_size // self.patch_size
+
+    @property
+    def num_patches(self) -> int:
+        """N = HW / P^2."""
+        return self.grid_size**2
+
+    @property
+    def num_tokens(self) -> int:
+        """N + 1: the patches and the class token."""
+        return self.num_patches + 1
+
+    def to_dict(self) -> dict:
+        """The config as a plain dict (for JSON)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ViTConfig":
+        """Build a config from :meth:`to_dict`'s output; unknown keys raise."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown ViTConfig fields {unknown}; expected some of {sorted(known)}")
+        return cls(**d)
+
+
+#: The paper's Table 1 (224x224 RGB inputs, 1000 classes) and a CPU preset.
+PRESETS: dict[str, dict] = {
+    "ViT-B/16": dict(patch_size=16, depth=12, dim=768, mlp_dim=3072, heads=12),
+    "ViT-L/16": dict(patch_size=16, depth=24, dim=1024, mlp_dim=4096, heads=16),
+    "ViT-H/14": dict(patch_size=14, depth=32, dim=1280, mlp_dim=5120, heads=16),
+    # Small enough to train on 28x28 MNIST digits on a laptop CPU in about a minute.
+    "ViT-Tiny": dict(
+        image_size=28, patch_size=4, in_channels=1, num_classes=10,
+        dim=64, depth=4, heads=4, mlp_dim=128,
+    ),
+}
+
+
+def vit_config(name: str, **overrides) -> ViTConfig:
+    """Return the preset ``name`` as a :class:`ViTConfig`, with overrides.
+
+    Args:
+        name: one of ``PRESETS`` ("ViT-B/16", "ViT-L/16", "ViT-H/14", "ViT-Tiny").
+        **overrides: any :class:`ViTConfig` field, e.g. ``num_classes=10``.
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+    known = {f.name for f in dataclasses.fields(ViTConfig)}
+    bad = sorted(set(overrides) - known)
+    if bad:
+        raise ValueError(f"unknown ViTConfig fields {bad}; expected some of {sorted(known)}")
+    return ViTConfig(**{**PRESETS[name], **overrides})

@@ -1,0 +1,116 @@
+"""The Vision Transformer.
+
+    images (B, C, H, W)
+      -> patch embedding            (B, N, D)
+      -> prepend class token        (B, N+1, D)
+      -> add position embedding     (B, N+1, D)
+      -> L encoder blocks + LN      (B, N+1, D)     forward_features
+      -> pool (token 0 or mean)     (B, D)
+      -> linear head                (B, classes)    forward_head
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._checks import check_rank
+from .config import ViTConfig
+from .embedding import PatchEmbedding
+from .encoder import Encoder
+from .position import ClassToken, trunc_normal_init, LearnedPositionEmbedding, SinCosPositionEmbedding
+
+__all__ = ["ViT", "count_parameters"]
+
+
+class ViT(nn.Module):
+    """Vision Transformer (Dosovitskiy et al., 2020).
+
+    Args:
+        config: a :class:`~vit_tutorial.config.ViTConfig`.
+    """
+
+    def __init__(self, config: ViTConfig) -> None:
+        super().__init__()
+        if not isinstance(config, ViTConfig):
+            raise ValueError(f"config must be a ViTConfig, got {type(config).__name__}")
+        self.config = c = config
+        self.patch_embed = PatchEmbedding(c.in_channels, c.dim, c.patch_size)
+        self.cls_token = ClassToken(c.dim)
+        if c.pos_embedding == "learned":
+            self.pos_embed = LearnedPositionEmbedding(c.num_tokens, c.dim)
+        else:
+            self.pos_embed = SinCosPositionEmbedding((c.grid_size, c.grid_size), c.dim)
+        self.pos_drop = nn.Dropout(c.dropout)
+        self.encoder = Encoder(
+            c.depth, c.dim, c.heads, c.mlp_dim, c.dropout, c.attention_dropout, c.layer_norm_eps, c.qkv_bias
+        )
+        self.head = nn.Linear(c.dim, c.num_classes) if c.num_classes > 0 else nn.Identity()
+        self.apply(_init_weights)
+
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, H, W) to the encoder's input tokens (B, N+1, D)."""
+        c = self.config
+        check_rank(images, 4, "images", "(B, C, H, W)")
+        B, C, H, W = images.shape
+        if (H, W) != (c.image_size, c.image_size):
+            raise ValueError(
+                f"images must be {c.image_size}x{c.image_size} for this model, got {H}x{W}; "
+                f"to run at another size, resize the position embedding "
+                f"(vit_tutorial.position.resize_position_embedding) into a new model"
+            )
+        x = self.patch_embed(images)  # (B, N, D)
+        x = self.cls_token(x)  # (B, N+1, D)
+        return self.pos_drop(self.pos_embed(x))  # (B, N+1, D)
+
+    def forward_features(
+        self, images: torch.Tensor, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """Images (B, C, H, W) to normalised tokens (B, N+1, D).
+
+        With ``return_attention=True`` also returns L attention tensors,
+        each (B, h, N+1, N+1).
+        """
+        return self.encoder(self.embed(images), return_attention=return_attention)
+
+    def pool(self, features: torch.Tensor) -> torch.Tensor:
+        """Tokens (B, N+1, D) to one vector per image (B, D)."""
+        check_rank(features, 3, "features", "(B, N+1, D)")
+        if self.config.pool == "cls":
+            return features[:, 0]  # (B, D)
+        return features[:, 1:].mean(dim=1)  # (B, D)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        """Tokens (B, N+1, D) to logits (B, classes)."""
+        return self.head(self.pool(features))  # (B, classes)
+
+    def forward(
+        self, images: torch.Tensor, return_attention: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """Classify ``images`` (B, C, H, W).
+
+        Returns:
+            Logits (B, classes), or ``(logits, attentions)`` with a list of
+            L tensors of shape (B, h, N+1, N+1) when ``return_attention``.
+        """
+        if return_attention:
+            features, attentions = self.forward_features(images, return_attention=True)
+            return self.forward_head(features), attentions
+        return self.forward_head(self.forward_features(images))
+
+
+def _init_weights(module: nn.Module) -> None:
+    """ViT's initialisation: truncated normal (std 0.02) for linear layers,
+    zero biases, LayerNorm at identity. The conv keeps PyTorch's default
+    (a linear map of the patch, fan-in scaled)."""
+    if isinstance(module, nn.Linear):
+        trunc_normal_init(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,187 @@
+"""The class token and position embeddings.
+
+* :class:`ClassToken` prepends one learned D-vector to every sequence
+  (B, N, D) -> (B, N+1, D), as BERT's [CLS] token does.
+* :class:`LearnedPositionEmbedding` adds a learned table (1, N+1, D).
+* :func:`sincos_2d_position_embedding` builds a fixed 2-D sin-cos table.
+* :func:`resize_position_embedding` interpolates a learned table to a new
+  patch grid (the paper's trick for fine-tuning at a higher resolution),
+  keeping the class token's entry unchanged.
+
+Both learned tensors start from a truncated normal with std 0.02, as in ViT.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._checks import check_positive_int, check_rank
+
+__all__ = [
+    "trunc_normal_init",
+    "ClassToken",
+    "LearnedPositionEmbedding",
+    "SinCosPositionEmbedding",
+    "sincos_2d_position_embedding",
+    "resize_position_embedding",
+]
+
+
+def trunc_normal_init(tensor: torch.Tensor, std: float = 0.02) -> torch.Tensor:
+    """Fill ``tensor`` in place from a normal(0, std) truncated at +-2 std."""
+    return nn.init.trunc_normal_(tensor, std=std, a=-2 * std, b=2 * std)
+
+
+class ClassToken(nn.Module):
+    """Prepend a learned class token: (B, N, D) -> (B, N+1, D).
+
+    Args:
+        dim: D.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = check_positive_int(dim, "dim")
+        self.token = nn.Parameter(torch.zeros(1, 1, dim))  # (1, 1, D)
+        trunc_normal_init(self.token)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Return ``tokens`` (B, N, D) with the class token first: (B, N+1, D)."""
+        check_rank(tokens, 3, "tokens", "(B, N, D)")
+        B, N, D = tokens.shape
+        if D != self.dim:
+            raise ValueError(f"tokens have width D={D}, but the class token has dim={self.dim}")
+        cls = self.token.expand(B, -1, -1)  # (B, 1, D)
+        return torch.cat([cls, tokens], dim=1)  # (B, N+1, D)
+
+
+class LearnedPositionEmbedding(nn.Module):
+    """Add a learned position table (1, T, D) to tokens (B, T, D).
+
+    Args:
+        num_tokens: T, usually N+1 (the patches plus the class token).
+        dim: D.
+    """
+
+    def __init__(self, num_tokens: int, dim: int) -> None:
+        super().__init__()
+        self.num_tokens = check_positive_int(num_tokens, "num_tokens")
+        self.dim = check_positive_int(dim, "dim")
+        self.weight = nn.Parameter(torch.zeros(1, num_tokens, dim))  # (1, T, D)
+        trunc_normal_init(self.weight)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Return ``tokens + table``, shape (B, T, D); broadcasting covers B."""
+        _check_table_fits(tokens, self.num_tokens, self.dim)
+        return tokens + self.weight  # (B, T, D)
+
+
+class SinCosPositionEmbedding(nn.Module):
+    """Add a fixed 2-D sin-cos table (not trained) to tokens (B, T, D).
+
+    Args:
+        grid_size: (H/P, W/P), the patch grid.
+        dim: D, a multiple of 4.
+        class_token: whether the sequence starts with a class token (its
+            entry is all zeros).
+    """
+
+    def __init__(self, grid_size: tuple[int, int], dim: int, class_token: bool = True) -> None:
+        super().__init__()
+        table = sincos_2d_position_embedding(grid_size, dim, class_token)  # (T, D)
+        self.register_buffer("weight", table.unsqueeze(0), persistent=False)  # (1, T, D)
+        self.num_tokens, self.dim = table.shape
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Return ``tokens + table``, shape (B, T, D)."""
+        _check_table_fits(tokens, self.num_tokens, self.dim)
+        return tokens + self.weight  # (B, T, D)
+
+
+def _check_table_fits(tokens: torch.Tensor, num_tokens: int, dim: int) -> None:
+    check_rank(tokens, 3, "tokens", "(B, T, D)")
+    B, T, D = tokens.shape
+    if (T, D) != (num_tokens, dim):
+        raise ValueError(
+            f"the position table has {num_tokens} tokens of width {dim}, but the input "
+            f"has {T} tokens of width {D}; to run at another resolution, resize the "
+            f"table with resize_position_embedding"
+        )
+
+
+def sincos_2d_position_embedding(
+    grid_size: int | tuple[int, int], dim: int, class_token: bool = True, temperature: float = 10000.0
+) -> torch.Tensor:
+    """Fixed 2-D sin-cos position table.
+
+    A quarter of the D channels encodes the column with sines, a quarter with
+    cosines, and the other half does the same for the row, at geometrically
+    spaced frequencies (as in MAE and "Better plain ViT baselines").
+
+    Args:
+        grid_size: (rows, cols) of the patch grid, or one int for a square grid.
+        dim: D, a multiple of 4.
+        class_token: prepend an all-zero row for the class token.
+        temperature: the longest wavelength.
+
+    Returns:
+        Tensor of shape (rows*cols [+1], D), rows in the patch order of
+        :func:`~vit_tutorial.patches.patchify`.
+    """
+    rows, cols = (grid_size, grid_size) if isinstance(grid_size, int) else grid_size
+    check_positive_int(rows, "grid rows")
+    check_positive_int(cols, "grid cols")
+    check_positive_int(dim, "dim")
+    if dim % 4 != 0:
+        raise ValueError(f"dim must be a multiple of 4 for a 2-D sin-cos table, got {dim}")
+    y, x = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")  # (rows, cols)
+    omega = torch.arange(dim // 4) / (dim // 4 - 1 if dim > 4 else 1)
+    omega = 1.0 / temperature**omega  # (D/4,)
+    y = y.flatten()[:, None] * omega[None, :]  # (rows*cols, D/4)
+    x = x.flatten()[:, None] * omega[None, :]  # (rows*cols, D/4)
+    table = torch.cat([x.sin(), x.cos(), y.sin(), y.cos()], dim=1)  # (rows*cols, D)
+    if class_token:
+        table = torch.cat([torch.zeros(1, dim), table], dim=0)  # (rows*cols + 1, D)
+    return table.float()
+
+
+def resize_position_embedding(
+    table: torch.Tensor,
+    new_grid: int | tuple[int, int],
+    num_prefix_tokens: int = 1,
+    mode: str = "bicubic",
+) -> torch.Tensor:
+    """Resize a learned position table to a new patch grid by 2-D interpolation.
+
+    Args:
+        table: tensor of shape (1, prefix + rows*cols, D); the old grid must
+            be square unless it is given by the square root of the count.
+        new_grid: the new (rows, cols), or one int for a square grid.
+        num_prefix_tokens: entries at the front that are not patches (1 for
+            the class token); they are kept unchanged.
+        mode: ``"bicubic"`` (as ViT and timm) or ``"bilinear"``.
+
+    Returns:
+        Tensor of shape (1, prefix + new_rows*new_cols, D).
+    """
+    check_rank(table, 3, "table", "(1, T, D)")
+    if mode not in ("bicubic", "bilinear"):
+        raise ValueError(f"unknown mode {mode!r}; expected 'bicubic' or 'bilinear'")
+    new_rows, new_cols = (new_grid, new_grid) if isinstance(new_grid, int) else new_grid
+    check_positive_int(new_rows, "new grid rows")
+    check_positive_int(new_cols, "new grid cols")
+    _, T, D = table.shape
+    prefix, grid = table[:, :num_prefix_tokens], table[:, num_prefix_tokens:]  # (1, p, D), (1, n, D)
+    n = T - num_prefix_tokens
+    side = math.isqrt(n)
+    if side * side != n:
+        raise ValueError(
+            f"the table's {n} patch entries do not form a square grid; expected a square number"
+        )
+    grid = grid.reshape(1, side, side, D).permute(0, 3, 1, 2)  # (1, D, side, side)
+    grid = F.interpolate(grid, size=(new_rows, new_cols), mode=mode, align_corners=False)  # (1, D, r, c)
+    grid = grid.permute(0, 2, 3, 1).reshape(1, new_rows * new_cols, D)  # (1, r*c, D)
+    return torch.cat([prefix, grid], dim=1)  # (1, p + r*c, D)
