@@ -79,8 +79,11 @@ class MultiHeadSelfAttention(nn.Module):
         B, T, D = x.shape
         qkv = self.qkv(x)  # (B, T, 3D)
         qkv = qkv.reshape(B, T, 3, self.heads, self.head_dim)  # (B, T, 3, h, d)
-        qkv = qkv.permute(2, 0, 3, 1, 4)  # (3, B, h, T, d)
-        return qkv[0], qkv[1], qkv[2]
+        # unbind (not qkv[:, :, 0] ...): its backward stacks the three
+        # gradients straight back into the (B, T, 3, h, d) layout, where
+        # indexing would zero-fill a full-size gradient once per index.
+        q, k, v = qkv.unbind(dim=2)  # each (B, T, h, d), views of qkv
+        return q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)  # each (B, h, T, d)
 
     def merge_heads(self, x: torch.Tensor) -> torch.Tensor:
         """Merge per-head outputs (B, h, T, d) back to (B, T, D)."""

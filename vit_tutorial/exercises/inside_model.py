@@ -1,0 +1,390 @@
+"""Self-checks for chapters 5 to 8: attention, the encoder block, the head
+and loss, and the whole model's size and cost.
+
+Each check calls the learner's function on fixed random inputs, compares the
+result with the reference computation and, when they differ, recognises the
+typical mistakes (no √d, softmax over the wrong axis, heads in the wrong
+order, post-norm, a sum instead of a mean, a forgotten bias ...) so that the
+message names the difference.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..config import ViTConfig, vit_config
+from ..encoder import EncoderBlock
+from ..model import ViT, count_parameters
+from ._core import CheckResult, call_learner, compare_tensors, failed, passed
+
+__all__ = [
+    "check_attention",
+    "check_split_heads",
+    "check_merge_heads",
+    "check_layer_norm",
+    "check_encoder_block",
+    "check_cross_entropy",
+    "check_softmax",
+    "check_param_count",
+    "check_block_flops",
+]
+
+
+def _close(a: object, b: torch.Tensor, atol: float = 1e-5) -> bool:
+    return isinstance(a, torch.Tensor) and a.shape == b.shape and bool((a.detach().float() - b).abs().max() <= atol)
+
+
+def _diagnose(got: object, expected: torch.Tensor, what: str, mistakes: dict[str, torch.Tensor],
+              atol: float = 1e-5) -> CheckResult | None:
+    """None if ``got`` equals ``expected``; else a failure naming a known mistake if one matches."""
+    for message, wrong in mistakes.items():
+        if _close(got, wrong, atol) and not _close(got, expected, atol):
+            return failed(message)
+    return compare_tensors(got, expected, what, atol)
+
+
+# ---------------------------------------------------------------- chapter 5
+
+
+def check_attention(fn: Callable) -> CheckResult:
+    """Check ``fn(q, k, v) -> out``: softmax(Q Kᵀ / √d) V.
+
+    q, k: (B, h, T, d); v: (B, h, T, d_v); out: (B, h, T, d_v).
+    """
+    g = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(2, 3, 7, 16, generator=g) for _ in range(3))
+    d = q.shape[-1]
+    scores = q @ k.transpose(-2, -1)  # (B, h, T, T)
+    expected = (scores / math.sqrt(d)).softmax(-1) @ v
+    out, err = call_learner(fn, q.clone(), k.clone(), v.clone())
+    if err is not None:
+        return err
+    if isinstance(out, tuple):
+        return failed("return only the output tensor (B, h, T, d), not a tuple.")
+    mistakes = {
+        "the scores were not scaled: divide Q Kᵀ by √d (here √16 = 4) before the softmax.": scores.softmax(-1) @ v,
+        "the scores were divided by d; divide by √d instead.": (scores / d).softmax(-1) @ v,
+        "the softmax ran over the wrong axis: each query's row must sum to 1 over the keys (dim=-1).":
+            (scores / math.sqrt(d)).softmax(-2) @ v,
+        "the softmax is missing: the weights must be positive and sum to 1 in each row.": (scores / math.sqrt(d)) @ v,
+    }
+    problem = _diagnose(out, expected, "the output", mistakes)
+    if problem is not None:
+        return problem
+    return passed("softmax(Q Kᵀ / √d) V, with each query's weights summing to 1 over the keys.")
+
+
+def check_split_heads(fn: Callable) -> CheckResult:
+    """Check ``fn(x, heads) -> (B, h, T, d)``: head i takes channels [i·d, (i+1)·d)."""
+    g = torch.Generator().manual_seed(6)
+    B, T, D, h = 2, 5, 12, 3
+    d = D // h
+    x = torch.randn(B, T, D, generator=g)
+    expected = x.reshape(B, T, h, d).transpose(1, 2)  # (B, h, T, d)
+    out, err = call_learner(fn, x.clone(), h)
+    if err is not None:
+        return err
+    mistakes = {
+        "you reshaped straight to (B, h, T, d): that cuts the flat memory into h blocks of T·d values, "
+        "mixing tokens. Reshape to (B, T, h, d) first, then swap the T and h axes.": x.reshape(B, h, T, d),
+        "each head must take d consecutive channels (0..d-1 for head 0); you gave it every h-th channel. "
+        "Reshape to (B, T, h, d), not (B, T, d, h).": x.reshape(B, T, d, h).permute(0, 3, 1, 2),
+    }
+    problem = _diagnose(out, expected, "the split", mistakes)
+    if problem is not None:
+        return problem
+    return passed(f"(B, T, D) = {tuple(x.shape)} -> (B, h, T, d) = {tuple(expected.shape)}, head i owning channels i·d to (i+1)·d - 1.")
+
+
+def check_merge_heads(fn: Callable) -> CheckResult:
+    """Check ``fn(x) -> (B, T, D)`` for per-head outputs x of shape (B, h, T, d)."""
+    g = torch.Generator().manual_seed(7)
+    B, h, T, d = 2, 3, 5, 4
+    x = torch.randn(B, h, T, d, generator=g)
+    expected = x.transpose(1, 2).reshape(B, T, h * d)  # (B, T, D)
+    out, err = call_learner(fn, x.clone())
+    if err is not None:
+        return err
+    mistakes = {
+        "you reshaped (B, h, T, d) straight to (B, T, D): the heads are merged in the wrong order and tokens "
+        "get mixed. Move the token axis next to the batch first (transpose(1, 2)), then reshape.":
+            x.reshape(B, T, h * d),
+        "the heads are interleaved channel by channel; put each head's d channels side by side "
+        "(transpose(1, 2) to (B, T, h, d), then reshape).": x.permute(0, 2, 3, 1).reshape(B, T, h * d),
+    }
+    problem = _diagnose(out, expected, "the merge", mistakes)
+    if problem is not None:
+        return problem
+    return passed("(B, h, T, d) -> (B, T, h·d): each token gets its h head outputs side by side.")
+
+
+# ---------------------------------------------------------------- chapter 6
+
+
+def check_layer_norm(fn: Callable) -> CheckResult:
+    """Check ``fn(x, weight, bias, eps) -> y``, LayerNorm over the last axis (D)."""
+    g = torch.Generator().manual_seed(8)
+    B, T, D = 2, 6, 8
+    x = 3.0 + 2.0 * torch.randn(B, T, D, generator=g)
+    weight, bias = 1.0 + 0.5 * torch.randn(D, generator=g), 0.3 * torch.randn(D, generator=g)
+    eps = 1e-2  # large on purpose: makes a misplaced eps visible
+    expected = F.layer_norm(x, (D,), weight, bias, eps)
+
+    def norm(mean_dims: tuple[int, ...], unbiased: bool = False, eps_inside: bool = True, affine: bool = True):
+        mu = x.mean(dim=mean_dims, keepdim=True)
+        var = x.var(dim=mean_dims, keepdim=True, unbiased=unbiased)
+        y = (x - mu) / (torch.sqrt(var + eps) if eps_inside else torch.sqrt(var) + eps)
+        return y * weight + bias if affine else y
+
+    out, err = call_learner(fn, x.clone(), weight.clone(), bias.clone(), eps)
+    if err is not None:
+        return err
+    mistakes = {
+        "you normalised over the tokens (dim=1); LayerNorm normalises each token over its D channels (dim=-1).":
+            norm((1,)),
+        "you normalised over the batch (dim=0); LayerNorm normalises each token over its D channels (dim=-1).":
+            norm((0,)),
+        "you used the unbiased variance (divides by D - 1); LayerNorm divides by D (unbiased=False).":
+            norm((-1,), unbiased=True),
+        "eps goes inside the square root: (x - mean) / sqrt(var + eps).": norm((-1,), eps_inside=False),
+        "the learned scale and shift are missing: multiply by weight, then add bias.": norm((-1,), affine=False),
+    }
+    problem = _diagnose(out, expected, "the normalised tensor", mistakes, atol=1e-4)
+    if problem is not None:
+        return problem
+    return passed("each token is normalised over its D channels, then scaled by weight and shifted by bias.")
+
+
+def check_encoder_block(fn: Callable) -> CheckResult:
+    """Check ``fn(block, x) -> y``: a pre-norm block written with the parts of
+    an :class:`~vit_tutorial.encoder.EncoderBlock` (norm1, attn, norm2, mlp)."""
+    torch.manual_seed(9)
+    block = EncoderBlock(16, 4, 32).eval()
+    with torch.no_grad():  # LayerNorms away from identity, so mistakes show
+        for norm in (block.norm1, block.norm2):
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.uniform_(-0.5, 0.5)
+    g = torch.Generator().manual_seed(9)
+    x = torch.randn(2, 5, 16, generator=g)
+    with torch.no_grad():
+        expected = block(x)
+        a = block.attn
+        post = block.norm1(x + a(x))
+        post = block.norm2(post + block.mlp(post))
+        no_res = block.attn(block.norm1(x))
+        no_res = block.mlp(block.norm2(no_res))
+        one_norm = x + a(block.norm1(x))
+        one_norm = one_norm + block.mlp(block.norm1(one_norm))
+        no_second_res = x + a(block.norm1(x))
+        no_second_res = block.mlp(block.norm2(no_second_res))
+        parallel = x + a(block.norm1(x)) + block.mlp(block.norm2(x))
+        out, err = call_learner(fn, block, x.clone())
+    if err is not None:
+        return err
+    mistakes = {
+        "this is the post-norm block (LayerNorm after each residual addition, as in the original Transformer "
+        "and PyTorch's default); ViT normalises first: x + attn(norm1(x)).": post,
+        "the residual connections are missing: add each sub-layer's output back to its input (x = x + ...).": no_res,
+        "the MLP's residual connection is missing: x = x + mlp(norm2(x)).": no_second_res,
+        "both sub-layers used norm1; the MLP has its own LayerNorm, norm2.": one_norm,
+        "the MLP must read the output of the attention step, not the block's input "
+        "(the two steps run one after the other).": parallel,
+    }
+    problem = _diagnose(out, expected, "the block's output", mistakes)
+    if problem is not None:
+        return problem
+    return passed("x = x + attn(norm1(x)), then x = x + mlp(norm2(x)): a pre-norm block.")
+
+
+# ---------------------------------------------------------------- chapter 7
+
+
+def check_cross_entropy(fn: Callable) -> CheckResult:
+    """Check ``fn(logits, labels) -> loss``: the mean over the batch of
+    -log softmax(logits)[label], stable for large logits."""
+    g = torch.Generator().manual_seed(10)
+    logits = 3.0 * torch.randn(4, 5, generator=g)
+    labels = torch.tensor([0, 3, 1, 4])
+    expected = F.cross_entropy(logits, labels)
+    B = logits.shape[0]
+    picked = lambda lp: lp[torch.arange(B), labels]  # noqa: E731
+    out, err = call_learner(fn, logits.clone(), labels.clone())
+    if err is not None:
+        return err
+    if isinstance(out, torch.Tensor) and out.numel() == B and out.dim() == 1:
+        return failed(f"you returned one loss per image, shape {tuple(out.shape)}; return their mean, a single number.")
+    mistakes = {
+        "you summed the per-image losses; cross-entropy averages them over the batch (divide by B).":
+            -picked(logits.log_softmax(-1)).sum(),
+        "the softmax ran over the batch axis; each image's scores are normalised over the classes (dim=-1).":
+            -picked(logits.log_softmax(0)).mean(),
+        "the log is missing: the loss is -log p(label), not -p(label).": -picked(logits.softmax(-1)).mean(),
+        "the minus sign is missing: the loss is -log p(label), a positive number.": picked(logits.log_softmax(-1)).mean(),
+        "you used the raw score of the right class; normalise with a softmax (log-softmax) first.": -picked(logits).mean(),
+    }
+    problem = _diagnose(out, expected, "the loss", mistakes)
+    if problem is not None:
+        return problem
+    big = torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 800.0, 0.0]])
+    big_labels = torch.tensor([0, 2])
+    out_big, err = call_learner(fn, big, big_labels)
+    if err is not None:
+        return err
+    expected_big = F.cross_entropy(big, big_labels)
+    if not isinstance(out_big, torch.Tensor) or not torch.isfinite(out_big).all():
+        return failed(
+            "with logits as large as 1000, exp() overflows and your loss is not finite. Subtract each row's "
+            "maximum before exp, or use logits.log_softmax(-1) (or torch.logsumexp)."
+        )
+    problem = compare_tensors(out_big, expected_big, "the loss for large logits", atol=1e-3)
+    if problem is not None:
+        return problem
+    return passed("the mean over the batch of -log softmax(logits)[label], equal to F.cross_entropy, "
+                  "and stable even for logits of 1000.")
+
+
+def check_softmax(fn: Callable) -> CheckResult:
+    """Check ``fn(logits) -> probabilities``: softmax over the classes
+    (last axis) of logits (B, K), stable for large logits."""
+    g = torch.Generator().manual_seed(11)
+    logits = 2.0 * torch.randn(3, 5, generator=g)
+    expected = logits.softmax(-1)
+    out, err = call_learner(fn, logits.clone())
+    if err is not None:
+        return err
+    mistakes = {
+        "the softmax ran over the batch axis (dim=0); each image's K scores are normalised over the classes (dim=-1).":
+            logits.softmax(0),
+        "the exponentials are not normalised: divide each row by its sum so the probabilities add up to 1.":
+            logits.exp(),
+        "that is the log of the probabilities (log-softmax); return the probabilities themselves.":
+            logits.log_softmax(-1),
+        "the whole tensor was normalised at once; normalise each image's row separately (sum over dim=-1, keepdim=True).":
+            logits.exp() / logits.exp().sum(),
+    }
+    problem = _diagnose(out, expected, "the probabilities", mistakes)
+    if problem is not None:
+        return problem
+    big = torch.tensor([[1000.0, 999.0, -1000.0]])
+    out_big, err = call_learner(fn, big)
+    if err is not None:
+        return err
+    if not isinstance(out_big, torch.Tensor) or not torch.isfinite(out_big).all():
+        return failed(
+            "with logits as large as 1000, exp() overflows to inf and you get nan. Subtract each row's maximum "
+            "first: softmax(z) = softmax(z - max z), and then the largest exponent is exp(0) = 1."
+        )
+    problem = compare_tensors(out_big, big.softmax(-1), "the probabilities for large logits", atol=1e-5)
+    if problem is not None:
+        return problem
+    return passed("each row is positive and sums to 1, and large logits are handled by subtracting the row's maximum.")
+
+
+# ---------------------------------------------------------------- chapter 8
+
+_COUNT_CONFIGS = [
+    vit_config("ViT-B/16"),
+    vit_config("ViT-Tiny"),
+    ViTConfig(image_size=32, patch_size=8, in_channels=3, num_classes=7, dim=48, depth=3, heads=6, mlp_dim=80),
+]
+
+
+def _true_count(config: ViTConfig) -> int:
+    with torch.device("meta"):  # shapes only, no memory
+        return count_parameters(ViT(config))
+
+
+def check_param_count(fn: Callable) -> CheckResult:
+    """Check ``fn(config) -> int``: the number of parameters of ``ViT(config)``
+    (learned position table, class token, 1 head; counted for several configs)."""
+    for cfg in _COUNT_CONFIGS:
+        got, err = call_learner(fn, cfg)
+        if err is not None:
+            return err
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if isinstance(got, float) and got.is_integer():
+            got = int(got)
+        if isinstance(got, bool) or not isinstance(got, int):
+            return failed(f"return an int, got {type(got).__name__}.")
+        true = _true_count(cfg)
+        if got == true:
+            continue
+        D, L, M, K = cfg.dim, cfg.depth, cfg.mlp_dim, cfg.num_classes
+        PPC = cfg.patch_size**2 * cfg.in_channels
+        known = {
+            L * (7 * D + M) + 2 * D + K: "all the biases (every linear layer's, the conv's and the LayerNorms' shifts)",
+            L * (5 * D + M) + D + K: "the biases of the linear layers and the conv (qkv 3D, proj D, fc1 M, fc2 D per "
+                                     "block; D for the patch embedding; K for the head)",
+            L * (7 * D + M): "the biases of the encoder blocks (linear layers 5D + M, LayerNorm shifts 2D per block)",
+            L * (5 * D + M): "the biases of the blocks' linear layers (qkv 3D, proj D, fc1 M, fc2 D per block)",
+            L * 4 * D: "the LayerNorms of the blocks (2 per block, each a weight and a bias of D)",
+            2 * D: "the final LayerNorm (a weight and a bias of D)",
+            cfg.num_tokens * D: "the position table ((N+1)·D)",
+            D * K + K: "the classification head (D·K + K)",
+            K: "the head's bias (K)",
+            PPC * D + D: "the patch embedding (P·P·C·D + D)",
+            D: "one D-vector: the class token, or the position table's row for the class token (N+1 rows, not N)",
+        }
+        diff = true - got
+        gap = f"for {cfg.image_size}px, P={cfg.patch_size}, D={D}, L={L}, MLP {M}, {K} classes you gave {got:,}, expected {true:,}"
+        if abs(diff) in known:
+            return failed(f"{gap}: you are {abs(diff):,} {'short' if diff > 0 else 'over'}; "
+                          f"that is exactly {known[abs(diff)]}.")
+        return failed(f"{gap}: {abs(diff):,} {'short' if diff > 0 else 'too many'} (got - expected = {-diff:+,}).")
+    vit_b = _true_count(_COUNT_CONFIGS[0])
+    return passed(f"your formula matches count_parameters(ViT(config)) for ViT-B/16 ({vit_b:,}) and two small models.")
+
+
+_FLOP_CASES = [(197, 768, 3072, 12), (65, 64, 128, 4), (50, 48, 80, 6)]
+
+
+def _block_flops(T: int, D: int, M: int) -> dict[str, int]:
+    """One block's matrix products for one image, multiply-add = 2 (as :func:`~vit_tutorial.flops.vit_flops`)."""
+    return {
+        "qkv": 2 * T * D * 3 * D,
+        "attention_scores": 2 * T * T * D,  # h heads x 2·T·T·d
+        "attention_values": 2 * T * T * D,
+        "attention_output": 2 * T * D * D,
+        "mlp": 2 * T * D * M + 2 * T * M * D,
+    }
+
+
+def check_block_flops(fn: Callable) -> CheckResult:
+    """Check ``fn(T, D, M, h) -> int``: the FLOPs (multiply-add = 2) of one
+    encoder block's matrix products for one image (qkv, Q Kᵀ, A V, output
+    projection, MLP)."""
+    for T, D, M, h in _FLOP_CASES:
+        got, err = call_learner(fn, T, D, M, h)
+        if err is not None:
+            return err
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.item()
+        if isinstance(got, float) and got.is_integer():
+            got = int(got)
+        if isinstance(got, bool) or not isinstance(got, int):
+            return failed(f"return an int, got {type(got).__name__}.")
+        block = _block_flops(T, D, M)
+        true = sum(block.values())
+        if got == true:
+            continue
+        linear = block["qkv"] + block["attention_output"] + block["mlp"]
+        quad = block["attention_scores"] + block["attention_values"]
+        known = {
+            true // 2: "that is half the answer: count a multiply-add as 2 FLOPs (an (m, k) by (k, n) product costs 2·m·k·n)",
+            linear: "the two T x T products inside attention (Q Kᵀ and A V, 2·T²·D each) are missing",
+            true - block["attention_values"]: "the product of the weights with V (2·T²·D) is missing",
+            true - block["qkv"] * 2 // 3: "q, k and v are three projections: 2·T·D·3D, not 2·T·D·D",
+            true - block["mlp"] // 2: "the MLP has two linear layers, D->M and M->D",
+            true - block["attention_output"]: "the output projection W_O (2·T·D·D) is missing",
+            linear + quad * h: "the T x T products cost 2·T²·d per head, so 2·T²·D over all h heads, not 2·T²·D per head",
+        }
+        gap = f"for T={T}, D={D}, M={M}, h={h} you gave {got:,}, expected {true:,}"
+        if got in known:
+            return failed(f"{gap}: {known[got]}.")
+        return failed(f"{gap} (a difference of {got - true:+,}).")
+    vit_b = sum(_block_flops(197, 768, 3072).values())
+    return passed(f"8·T·D² + 4·T²·D + 4·T·D·M; for a ViT-B block at 224 px (T = 197) that is {vit_b:,} FLOPs.")

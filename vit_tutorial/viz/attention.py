@@ -1,0 +1,546 @@
+"""Figures for chapter 5: self-attention, its heads, and what it costs.
+
+A ViT with random weights attends almost uniformly, which makes dull
+pictures. :func:`handcrafted_attention` therefore builds a real
+:class:`~vit_tutorial.attention.MultiHeadSelfAttention` layer whose weights
+are **set by hand**, so that each head compares one readable property of the
+patches (colour, position, texture, colour and position together). The
+plotting functions accept any attention weights, hand-set or trained.
+
+Weights are laid out as the model returns them, one image at a time:
+(h, T, T) with T = N (patches only) or T = N + 1 (class token first).
+Every plotting function returns a matplotlib ``Figure`` (animations: an HTML
+string) and never calls ``plt.show()``.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+from .._checks import check_divisible, check_positive_int
+from ..attention import MultiHeadSelfAttention
+from ..flops import attention_memory
+from ..images import to_display
+from ..patches import patchify
+
+__all__ = [
+    "HEAD_NAMES",
+    "HandcraftedAttention",
+    "patch_features",
+    "handcrafted_attention",
+    "plot_head_attention",
+    "plot_attention_matrices",
+    "plot_head_split",
+    "plot_attention_memory",
+    "animate_head_attention",
+]
+
+#: The four hand-set heads of :func:`handcrafted_attention`, in order.
+HEAD_NAMES: tuple[str, ...] = ("colour", "position", "texture", "colour + position")
+
+# Each head compares FEATURES_PER_HEAD numbers; one more slot per head holds
+# their squared length (see handcrafted_attention), so d = 6 and D = 24.
+FEATURES_PER_HEAD = 5
+
+# How sharply each head of handcrafted_attention picks its patches (s_k).
+DEFAULT_SHARPNESS: tuple[float, ...] = (4.0, 6.0, 4.0, 4.0)
+
+
+def _check_image(image: object) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor):
+        raise ValueError(f"image must be a torch.Tensor of shape (3, H, W), got {type(image).__name__}")
+    if image.dim() != 3 or image.shape[0] != 3:
+        raise ValueError(f"image must have shape (3, H, W) (an RGB image), got shape {tuple(image.shape)}")
+    return image.detach().float().cpu()
+
+
+def _centre_and_scale(f: torch.Tensor) -> torch.Tensor:
+    """Centre features (N, k) and scale them so the mean squared length is 1."""
+    f = f - f.mean(dim=0)  # (N, k)
+    return f / f.pow(2).sum(dim=1).mean().sqrt().clamp_min(1e-8)
+
+
+def patch_features(image: torch.Tensor, patch_size: int = 16) -> dict[str, torch.Tensor]:
+    """Measure a few readable properties of every patch of ``image``.
+
+    Args:
+        image: (3, H, W) RGB in [0, 1]; H and W multiples of ``patch_size``.
+        patch_size: P.
+
+    Returns:
+        ``{head name: (N, 5) tensor}`` for each of :data:`HEAD_NAMES`, patches
+        in :func:`~vit_tutorial.patches.patchify` order. Each group is centred
+        and scaled to a mean squared length of 1, so distances are comparable
+        between images; unused slots are zero.
+
+        * colour: the patch's mean R, G, B;
+        * position: its row and column in the grid;
+        * texture: its brightness contrast (std) and mean horizontal and
+          vertical brightness change (edges);
+        * colour + position: both, so that nearby patches of a similar
+          colour score highest.
+    """
+    image = _check_image(image)
+    P = check_positive_int(patch_size, "patch_size")
+    C, H, W = image.shape
+    check_divisible(H, P, "height")
+    check_divisible(W, P, "width")
+    rows, cols = H // P, W // P
+    patches = patchify(image[None], P)[0]  # (N, P*P*C)
+    N = patches.shape[0]
+    patches = patches.reshape(N, C, P, P)  # (N, C, P, P)
+    rgb = patches.mean(dim=(2, 3))  # (N, 3)
+    lum = 0.299 * patches[:, 0] + 0.587 * patches[:, 1] + 0.114 * patches[:, 2]  # (N, P, P)
+    dx = (lum[:, :, 1:] - lum[:, :, :-1]).abs().mean(dim=(1, 2))  # (N,)
+    dy = (lum[:, 1:, :] - lum[:, :-1, :]).abs().mean(dim=(1, 2))  # (N,)
+    contrast = lum.flatten(1).std(dim=1)  # (N,)
+    r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")  # (rows, cols)
+    grid = torch.stack([r.flatten(), c.flatten()], dim=1).float()  # (N, 2)
+    colour = _centre_and_scale(rgb)
+    position = _centre_and_scale(grid)
+    texture = _centre_and_scale(torch.stack([contrast, dx, dy], dim=1))
+    zeros = torch.zeros(N, 1)
+    return {
+        "colour": torch.cat([colour, zeros, zeros], dim=1),  # (N, 5)
+        "position": torch.cat([position, zeros, zeros, zeros], dim=1),  # (N, 5)
+        "texture": torch.cat([texture, zeros, zeros], dim=1),  # (N, 5)
+        "colour + position": torch.cat([colour, 0.6 * position], dim=1),  # (N, 5)
+    }
+
+
+class HandcraftedAttention(NamedTuple):
+    """What :func:`handcrafted_attention` returns.
+
+    Attributes:
+        layer: a real ``MultiHeadSelfAttention`` (D = 24, h = 4, d = 6).
+        tokens: its input, shape (1, N, 24): one token per patch.
+        head_names: :data:`HEAD_NAMES`.
+        grid: (rows, cols) of the patch grid.
+    """
+
+    layer: MultiHeadSelfAttention
+    tokens: torch.Tensor
+    head_names: tuple[str, ...]
+    grid: tuple[int, int]
+
+
+@torch.no_grad()
+def handcrafted_attention(
+    image: torch.Tensor, patch_size: int = 16, sharpness: float | Sequence[float] = DEFAULT_SHARPNESS
+) -> HandcraftedAttention:
+    """A multi-head self-attention layer with hand-set weights, and its input.
+
+    Each patch becomes a token of D = 24 numbers: four groups of six, one
+    group per head. A group holds the five numbers of
+    :func:`patch_features` for that head and, sixth, their squared length.
+    The query and key weights are set so that head k scores a query patch i
+    against a key patch j by
+
+        score = -s_k · |f_i - f_j|²  (+ a term that is the same for every j),
+
+    because -|a - b|² = 2 a·b - |a|² - |b|²: the dot product q·k gives the
+    2 a·b, the key's sixth slot gives -|b|², and softmax ignores -|a|² (it is
+    the same along a row). So every patch attends most to the patches that
+    are closest to it in that head's features. The value and output weights
+    are the identity: a head's output is the average of the features it
+    attends to. Nothing here is trained; a trained ViT learns its own W_q,
+    W_k, W_v, and its heads are far less tidy.
+
+    Args:
+        image: (3, H, W) RGB in [0, 1].
+        patch_size: P.
+        sharpness: s, one number for every head or one per head; larger
+            values make each head attend to fewer patches.
+
+    Returns:
+        A :class:`HandcraftedAttention`; ``layer(tokens, return_attention=True)``
+        gives the output (1, N, 24) and the weights (1, 4, N, N).
+    """
+    feats = patch_features(image, patch_size)
+    h, k = len(HEAD_NAMES), FEATURES_PER_HEAD
+    d = k + 1
+    D = h * d
+    s = [float(sharpness)] * h if isinstance(sharpness, (int, float)) else [float(v) for v in sharpness]
+    if len(s) != h or any(not math.isfinite(v) or v <= 0 for v in s):
+        raise ValueError(f"sharpness must be a positive number or {h} positive numbers, got {sharpness!r}")
+    groups = []
+    for name in HEAD_NAMES:
+        f = feats[name]  # (N, k)
+        groups.append(torch.cat([f, f.pow(2).sum(dim=1, keepdim=True)], dim=1))  # (N, d)
+    tokens = torch.cat(groups, dim=1)[None]  # (1, N, D)
+
+    layer = MultiHeadSelfAttention(D, h).eval()
+    Wq, Wk, Wv = torch.zeros(D, D), torch.zeros(D, D), torch.eye(D)
+    bq = torch.zeros(D)
+    root_d = math.sqrt(d)  # the layer divides q·k by sqrt(d); we undo it here
+    for head in range(h):
+        i = head * d  # first channel of this head
+        for j in range(k):
+            Wq[i + j, i + j] = 2.0 * s[head] * root_d  # q = (2 s f, 1) · sqrt(d)
+            Wk[i + j, i + j] = 1.0  # k = (f, -s |f|^2)
+        Wk[i + k, i + k] = -s[head]
+        bq[i + k] = root_d
+    layer.qkv.weight.copy_(torch.cat([Wq, Wk, Wv], dim=0))  # (3D, D)
+    layer.qkv.bias.copy_(torch.cat([bq, torch.zeros(2 * D)]))  # (3D,)
+    layer.proj.weight.copy_(torch.eye(D))
+    layer.proj.bias.zero_()
+    C, H, W = image.shape
+    return HandcraftedAttention(layer, tokens, HEAD_NAMES, (H // patch_size, W // patch_size))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _check_weights(weights: object) -> torch.Tensor:
+    if not isinstance(weights, torch.Tensor):
+        raise ValueError(f"weights must be a torch.Tensor of shape (h, T, T), got {type(weights).__name__}")
+    if weights.dim() == 4 and weights.shape[0] == 1:
+        weights = weights[0]  # (h, T, T): one image
+    if weights.dim() != 3 or weights.shape[1] != weights.shape[2]:
+        raise ValueError(
+            f"weights must have shape (h, T, T) (one image's attention), got shape {tuple(weights.shape)}"
+        )
+    return weights.detach().float().cpu()
+
+
+def _grid_layout(image: torch.Tensor, weights: torch.Tensor, patch_size: int) -> tuple[int, int, int]:
+    """(rows, cols, offset): offset 1 when T = N + 1 (class token first)."""
+    P = check_positive_int(patch_size, "patch_size")
+    C, H, W = image.shape
+    check_divisible(H, P, "height")
+    check_divisible(W, P, "width")
+    rows, cols = H // P, W // P
+    N, T = rows * cols, weights.shape[-1]
+    if T not in (N, N + 1):
+        raise ValueError(
+            f"weights cover T = {T} tokens, but a {H}x{W} image with P = {P} has N = {N} patches; "
+            f"expected T = {N} (patches only) or {N + 1} (with the class token)"
+        )
+    return rows, cols, T - N
+
+
+def _check_query(query: object, rows: int, cols: int) -> tuple[int, int]:
+    ok = (isinstance(query, (tuple, list)) and len(query) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) for v in query))
+    if not ok or not (0 <= query[0] < rows and 0 <= query[1] < cols):
+        raise ValueError(f"query must be a (row, col) patch inside the {rows} x {cols} grid, got {query!r}")
+    return int(query[0]), int(query[1])
+
+
+def _head_titles(h: int, head_names: Sequence[str] | None) -> list[str]:
+    if head_names is None:
+        return [f"head {i}" for i in range(h)]
+    names = list(head_names)
+    if len(names) != h:
+        raise ValueError(f"head_names must have one name per head ({h}), got {len(names)}")
+    return [f"head {i}: {n}" for i, n in enumerate(names)]
+
+
+def _draw_query_panels(
+    axes: Sequence[plt.Axes], image: torch.Tensor, weights: torch.Tensor, query: tuple[int, int],
+    P: int, rows: int, cols: int, offset: int, titles: Sequence[str], heads: Sequence[int],
+) -> None:
+    shown = to_display(image)  # (H, W, 3)
+    gray = shown.mean(axis=-1)  # (H, W): the maps are easier to read over a grey photo
+    qr, qc = query
+    q = offset + qr * cols + qc  # the query's row in the (T, T) matrices
+    ax = axes[0]
+    ax.imshow(shown)
+    ax.add_patch(Rectangle((qc * P - 0.5, qr * P - 0.5), P, P, fill=False, edgecolor="#00e5ff", linewidth=2.5))
+    ax.set_title(f"query patch (row {qr}, col {qc})", fontsize=10)
+    for ax, head in zip(axes[1:], heads):
+        row = weights[head, q]  # (T,)
+        grid = row[offset:].reshape(rows, cols)  # (rows, cols)
+        ax.imshow(gray, cmap="gray", vmin=0.0, vmax=1.0)
+        ax.imshow(grid.numpy(), cmap="inferno", alpha=0.6, extent=(-0.5, cols * P - 0.5, rows * P - 0.5, -0.5),
+                  interpolation="nearest", vmin=0.0)
+        ax.add_patch(Rectangle((qc * P - 0.5, qr * P - 0.5), P, P, fill=False, edgecolor="#00e5ff", linewidth=1.5))
+        extra = f", class token {row[0].item():.0%}" if offset else ""
+        ax.set_title(f"{titles[head]}\nlargest weight {grid.max().item():.1%}{extra}", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+# ---------------------------------------------------------------- figures
+
+
+def plot_head_attention(
+    image: torch.Tensor,
+    weights: torch.Tensor,
+    query: tuple[int, int],
+    patch_size: int = 16,
+    head_names: Sequence[str] | None = None,
+    heads: Sequence[int] | None = None,
+    ncols: int = 5,
+    size: float = 2.6,
+) -> Figure:
+    """Where one query patch looks, head by head.
+
+    The first panel marks the query patch on the image; each other panel
+    shows one head's attention weights from that patch to every patch
+    (one row of that head's (T, T) matrix, laid back on the grid).
+
+    Args:
+        image: (3, H, W) in [0, 1].
+        weights: one image's attention, (h, T, T) or (1, h, T, T), with
+            T = N or N + 1 (class token first: its weight is printed in the
+            title and left out of the map).
+        query: (row, col) of the query patch in the grid.
+        patch_size: P.
+        head_names: optional name of each head, for the titles.
+        heads: which heads to show (default: all).
+        ncols: panels per row.
+        size: the side of one panel, in inches.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    image = _check_image(image)
+    weights = _check_weights(weights)
+    rows, cols, offset = _grid_layout(image, weights, patch_size)
+    query = _check_query(query, rows, cols)
+    h = weights.shape[0]
+    titles = _head_titles(h, head_names)
+    heads = list(range(h)) if heads is None else list(heads)
+    if not heads or any(not isinstance(i, int) or not 0 <= i < h for i in heads):
+        raise ValueError(f"heads must be a non-empty list of head indices in [0, {h}), got {heads!r}")
+    check_positive_int(ncols, "ncols")
+    panels = 1 + len(heads)
+    ncols = min(ncols, panels)
+    nrows = math.ceil(panels / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.45) * nrows), layout="constrained",
+                             squeeze=False)
+    axes = axes.flatten()
+    _draw_query_panels(axes[:panels], image, weights, query, patch_size, rows, cols, offset, titles, heads)
+    for ax in axes[panels:]:
+        ax.axis("off")
+    return fig
+
+
+def plot_attention_matrices(
+    weights: torch.Tensor, head_names: Sequence[str] | None = None, heads: Sequence[int] | None = None,
+    size: float = 3.0, ncols: int = 4,
+) -> Figure:
+    """Each head's full (T, T) attention matrix as a heat-map.
+
+    Row i is where token i looks; every row sums to 1. The colour scale is
+    logarithmic, so both the few large weights and the many small ones show.
+
+    Args:
+        weights: (h, T, T) or (1, h, T, T).
+        head_names: optional name of each head.
+        heads: which heads to show (default: all, at most 6).
+        size: the side of one panel, in inches.
+        ncols: panels per row.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    weights = _check_weights(weights)
+    check_positive_int(ncols, "ncols")
+    h, T, _ = weights.shape
+    titles = _head_titles(h, head_names)
+    heads = list(range(min(h, 6))) if heads is None else list(heads)
+    if not heads or any(not isinstance(i, int) or not 0 <= i < h for i in heads):
+        raise ValueError(f"heads must be a non-empty list of head indices in [0, {h}), got {heads!r}")
+    ncols = min(ncols, len(heads))
+    nrows = math.ceil(len(heads) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols + 0.8, (size + 0.4) * nrows + 0.3),
+                             layout="constrained", squeeze=False)
+    axes = axes.flatten()
+    for ax in axes[len(heads):]:
+        ax.axis("off")
+    floor = max(float(weights[heads].min()), 1e-6)
+    norm = matplotlib.colors.LogNorm(vmin=floor, vmax=float(weights[heads].max()))
+    for ax, head in zip(axes, heads):
+        im = ax.imshow(weights[head].clamp_min(floor).numpy(), cmap="viridis", norm=norm, interpolation="nearest")
+        ax.set_title(titles[head], fontsize=10)
+        ax.set_xlabel("key token j")
+        ax.set_ylabel("query token i")
+    fig.colorbar(im, ax=axes[: len(heads)].tolist(), shrink=0.8, label="attention weight (log scale)")
+    fig.suptitle(f"{len(heads)} of {h} heads, each a {T} x {T} matrix = {T * T:,} weights", fontsize=11)
+    return fig
+
+
+def plot_head_split(tokens: int = 5, dim: int = 12, heads: int = 3) -> Figure:
+    """Diagram of splitting D channels into h heads and merging them back.
+
+    (T, D) tokens -> h slices of d = D/h channels -> each head's (T, T)
+    attention and (T, d) output -> concatenated back to (T, D). Drawn for one
+    image (the batch axis B rides along unchanged).
+
+    Args:
+        tokens: T, rows to draw.
+        dim: D, columns to draw.
+        heads: h; must divide ``dim``.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    T = check_positive_int(tokens, "tokens")
+    D = check_positive_int(dim, "dim")
+    h = check_positive_int(heads, "heads")
+    if D % h:
+        raise ValueError(f"dim {D} is not divisible by heads {h} (remainder {D % h})")
+    if T > 12 or D > 24:
+        raise ValueError(f"the diagram draws at most 12 tokens and 24 channels, got T={T}, D={D}")
+    d = D // h
+    colours = plt.get_cmap("tab10")(np.arange(h) % 10)
+    u = 0.32  # one cell, in axis units
+    fig, ax = plt.subplots(figsize=(12, 3.6), layout="constrained")
+
+    def block(x0: float, y0: float, w: int, hgt: int, colour, label: str | None = None) -> None:
+        for i in range(hgt):
+            for j in range(w):
+                ax.add_patch(Rectangle((x0 + j * u, y0 + (hgt - 1 - i) * u), u, u, facecolor=colour,
+                                       edgecolor="white", linewidth=0.8, alpha=0.9))
+        if label:
+            ax.text(x0 + w * u / 2, y0 - 0.25, label, ha="center", va="top", fontsize=9)
+
+    def arrow(x0: float, x1: float, y: float, text: str) -> None:
+        ax.add_patch(FancyArrowPatch((x0, y), (x1, y), arrowstyle="-|>", mutation_scale=14, color="0.3"))
+        ax.text((x0 + x1) / 2, y + 0.15, text, ha="center", va="bottom", fontsize=8.5, color="0.2")
+
+    y_mid = T * u / 2
+    x = 0.0
+    for k in range(h):  # the (T, D) input, its channels coloured by the head they go to
+        block(x + k * d * u, 0, d, T, colours[k])
+    ax.text(x + D * u / 2, -0.25, f"queries Q = X W_Q: (T, D) = ({T}, {D})\n(keys K and values V alike)",
+            ha="center", va="top", fontsize=9)
+    x += D * u + 0.3
+    arrow(x, x + 1.3, y_mid, "split into h\nslices of d")
+    x += 1.6
+    stack_x = x
+    gap = 0.25
+    stack_h = h * T * u + (h - 1) * gap
+    y0s = [y_mid + stack_h / 2 - (k + 1) * T * u - k * gap for k in range(h)]
+    for k in range(h):
+        block(x, y0s[k], d, T, colours[k])
+    ax.text(x + d * u / 2, min(y0s) - 0.25, f"(h, T, d) = ({h}, {T}, {d})", ha="center", va="top", fontsize=9)
+    x += d * u + 0.3
+    arrow(x + 0.2, x + 1.8, y_mid, "softmax(QKᵀ/√d)\nper head")
+    x += 2.1
+    for k in range(h):  # each head's (T, T) attention
+        block(x, y0s[k], T, T, colours[k])
+    ax.text(x + T * u / 2, min(y0s) - 0.25, f"(h, T, T) = ({h}, {T}, {T})", ha="center", va="top", fontsize=9)
+    x += T * u + 0.3
+    arrow(x, x + 1.2, y_mid, "× V")
+    x += 1.5
+    for k in range(h):
+        block(x, y0s[k], d, T, colours[k])
+    ax.text(x + d * u / 2, min(y0s) - 0.25, f"(h, T, d)", ha="center", va="top", fontsize=9)
+    x += d * u + 0.3
+    arrow(x, x + 1.4, y_mid, "merge: heads\nside by side")
+    x += 1.7
+    for k in range(h):
+        block(x + k * d * u, 0, d, T, colours[k])
+    ax.text(x + D * u / 2, -0.25, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads", ha="center", va="top", fontsize=9)
+    x += D * u
+    ax.set_xlim(-0.2, x + 0.2)
+    ax.set_ylim(min(min(y0s), 0) - 1.0, max(y0s[0] + T * u, T * u) + 0.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig
+
+
+def plot_attention_memory(
+    image_size: int = 224, patch_sizes: Sequence[int] = (32, 16, 8, 4), heads: int = 12, batch: int = 1,
+    bytes_per_value: int = 4,
+) -> Figure:
+    """Memory of one layer's attention matrices as the patches shrink.
+
+    Bars (log scale) of h·B·T²·bytes for each patch size, labelled with N.
+
+    Args:
+        image_size: H = W.
+        patch_sizes: the values of P to compare.
+        heads: h (12 for ViT-B).
+        batch: B.
+        bytes_per_value: 4 for float32.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    sizes = list(patch_sizes) if not isinstance(patch_sizes, (str, bytes)) else []
+    if not sizes:
+        raise ValueError(f"patch_sizes must be a non-empty sequence of ints, got {patch_sizes!r}")
+    rows = [attention_memory(image_size, P, heads, batch, bytes_per_value) for P in sizes]
+    mib = [r["per_layer"] / 2**20 for r in rows]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    labels = [f"P = {P}\nN = {r['N']:,}" for P, r in zip(sizes, rows)]
+    bars = ax.bar(labels, mib, color=plt.get_cmap("viridis")(np.linspace(0.2, 0.85, len(sizes))))
+    ax.set_yscale("log")
+    for bar, v in zip(bars, mib):
+        text = f"{v:,.1f} MiB" if v >= 1 else f"{v * 1024:,.0f} KiB"
+        ax.text(bar.get_x() + bar.get_width() / 2, v * 1.15, text, ha="center", va="bottom", fontsize=9)
+    ax.set_ylim(min(mib) / 3, max(mib) * 6)
+    ax.set_ylabel("attention weights of one layer (MiB, log)")
+    ax.set_title(f"{image_size} px image, {heads} heads x batch {batch}, {8 * bytes_per_value}-bit floats", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def animate_head_attention(
+    image: torch.Tensor,
+    weights: torch.Tensor,
+    queries: Sequence[tuple[int, int]],
+    patch_size: int = 16,
+    head_names: Sequence[str] | None = None,
+    heads: Sequence[int] | None = None,
+    size: float = 2.0,
+    dpi: int = 60,
+    interval: int = 900,
+) -> str:
+    """A kernel-free animation of :func:`plot_head_attention` over queries.
+
+    Each frame moves the query patch; frames are JPEG so the page stays light.
+
+    Args:
+        image, weights, patch_size, head_names, heads: as for
+            :func:`plot_head_attention`.
+        queries: the (row, col) query patches, one frame each.
+        size: the side of one panel, in inches.
+        dpi: the frames' resolution.
+        interval: milliseconds between frames.
+
+    Returns:
+        The animation as an HTML string (``FuncAnimation.to_jshtml``), for
+        ``IPython.display.HTML``.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    image = _check_image(image)
+    weights = _check_weights(weights)
+    rows, cols, offset = _grid_layout(image, weights, patch_size)
+    qs = list(queries) if not isinstance(queries, (str, bytes)) else []
+    if not qs:
+        raise ValueError(f"queries must be a non-empty list of (row, col) patches, got {queries!r}")
+    qs = [_check_query(q, rows, cols) for q in qs]
+    h = weights.shape[0]
+    titles = _head_titles(h, head_names)
+    heads = list(range(h)) if heads is None else list(heads)
+    if not heads or any(not isinstance(i, int) or not 0 <= i < h for i in heads):
+        raise ValueError(f"heads must be a non-empty list of head indices in [0, {h}), got {heads!r}")
+    with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
+        fig, axes = plt.subplots(1, 1 + len(heads), figsize=(size * (1 + len(heads)), size + 0.6),
+                                 layout="constrained")
+
+        def draw(k: int) -> list:
+            for ax in axes:
+                ax.clear()
+            _draw_query_panels(axes, image, weights, qs[k], patch_size, rows, cols, offset, titles, heads)
+            return []
+
+        anim = FuncAnimation(fig, draw, frames=len(qs), interval=interval, blit=False)
+        html = anim.to_jshtml(default_mode="loop")
+    plt.close(fig)
+    return html

@@ -1,0 +1,365 @@
+"""Figures for chapters 6 to 8: the encoder block, the head and loss, and
+the whole model's shapes, size and cost.
+
+Every plotting function returns a matplotlib ``Figure`` and never calls
+``plt.show()``. :func:`parameter_breakdown` computes what
+:func:`plot_model_cost` shows: a model's parameters, part by part.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from ..config import ViTConfig
+from ..flops import vit_flops
+from ..model import ViT
+
+__all__ = [
+    "plot_norm_placement",
+    "plot_activation_functions",
+    "plot_class_probabilities",
+    "plot_shape_flow",
+    "PARAMETER_PARTS",
+    "parameter_breakdown",
+    "plot_model_cost",
+    "plot_weight_sizes",
+]
+
+_BOX_COLOURS = {"norm": "#fde68a", "attn": "#93c5fd", "mlp": "#86efac", "io": "#e5e7eb", "add": "#ffffff"}
+
+
+# ---------------------------------------------------------------- chapter 6: the block
+
+
+def plot_norm_placement() -> Figure:
+    """Block diagrams of a pre-norm block (ViT) and a post-norm block (the
+    original Transformer, and PyTorch's default), side by side.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 6.2), layout="constrained")
+
+    def box(ax, y, text, kind, x=0.0, w=2.2):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - 0.28), w, 0.56, boxstyle="round,pad=0.02,rounding_size=0.12",
+                                    facecolor=_BOX_COLOURS[kind], edgecolor="0.25", linewidth=1.2))
+        ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+    def add(ax, y, x=0.0):
+        ax.add_patch(plt.Circle((x, y), 0.2, facecolor="white", edgecolor="0.25", linewidth=1.2))
+        ax.text(x, y, "+", ha="center", va="center", fontsize=13)
+
+    def arrow(ax, y0, y1, x=0.0):
+        ax.add_patch(FancyArrowPatch((x, y0), (x, y1), arrowstyle="-|>", mutation_scale=12, color="0.25",
+                                     shrinkA=0, shrinkB=0))
+
+    def skip(ax, y0, y1, x=0.0):
+        """A residual path leaving the main line at y0 and joining the + at y1."""
+        ax.plot([x, x + 1.6, x + 1.6], [y0, y0, y1], color="#dc2626", linewidth=1.6)
+        ax.add_patch(FancyArrowPatch((x + 1.6, y1), (x + 0.2, y1), arrowstyle="-|>", mutation_scale=12,
+                                     color="#dc2626", shrinkA=0, shrinkB=0))
+
+    # Pre-norm: x -> LN -> MSA -> + -> LN -> MLP -> + ; the residual path carries x untouched.
+    ax = axes[0]
+    ys = dict(x=0.0, ln1=1.0, msa=2.0, add1=3.0, ln2=4.0, mlp=5.0, add2=6.0, out=7.0)
+    box(ax, ys["x"], "x  (B, T, D)", "io")
+    box(ax, ys["ln1"], "LayerNorm", "norm")
+    box(ax, ys["msa"], "multi-head attention", "attn")
+    add(ax, ys["add1"])
+    box(ax, ys["ln2"], "LayerNorm", "norm")
+    box(ax, ys["mlp"], "MLP (GELU)", "mlp")
+    add(ax, ys["add2"])
+    box(ax, ys["out"], "output  (B, T, D)", "io")
+    for a, b in [("x", "ln1"), ("ln1", "msa"), ("msa", "add1"), ("add1", "ln2"), ("ln2", "mlp"), ("mlp", "add2"),
+                 ("add2", "out")]:
+        arrow(ax, ys[a] + (0.2 if a.startswith("add") else 0.28), ys[b] - (0.2 if b.startswith("add") else 0.28))
+    skip(ax, ys["x"] + 0.5, ys["add1"])
+    skip(ax, ys["add1"] + 0.5, ys["add2"])
+    ax.set_title("pre-norm (ViT)\nx + MSA(LN(x)), then x + MLP(LN(x))", fontsize=11)
+    ax.text(1.75, 1.6, "residual path:\nnothing on it", color="#dc2626", fontsize=9, va="center")
+
+    # Post-norm: x -> MSA -> + -> LN -> MLP -> + -> LN ; every addition is followed by a LayerNorm.
+    ax = axes[1]
+    ys = dict(x=0.0, msa=1.0, add1=2.0, ln1=3.0, mlp=4.0, add2=5.0, ln2=6.0, out=7.0)
+    box(ax, ys["x"], "x  (T, B, D) by default", "io")
+    box(ax, ys["msa"], "multi-head attention", "attn")
+    add(ax, ys["add1"])
+    box(ax, ys["ln1"], "LayerNorm", "norm")
+    box(ax, ys["mlp"], "MLP (ReLU)", "mlp")
+    add(ax, ys["add2"])
+    box(ax, ys["ln2"], "LayerNorm", "norm")
+    box(ax, ys["out"], "output", "io")
+    for a, b in [("x", "msa"), ("msa", "add1"), ("add1", "ln1"), ("ln1", "mlp"), ("mlp", "add2"), ("add2", "ln2"),
+                 ("ln2", "out")]:
+        arrow(ax, ys[a] + (0.2 if a.startswith("add") else 0.28), ys[b] - (0.2 if b.startswith("add") else 0.28))
+    skip(ax, ys["x"] + 0.5, ys["add1"])
+    skip(ax, ys["ln1"] + 0.5, ys["add2"])
+    ax.set_title("post-norm (2017 Transformer, PyTorch's default)\nLN(x + MSA(x)), then LN(x + MLP(x))", fontsize=11)
+    ax.text(1.75, 3.5, "residual path:\npasses through\nevery LayerNorm", color="#dc2626", fontsize=9, va="center")
+    for ax in axes:
+        ax.set_xlim(-1.6, 3.2)
+        ax.set_ylim(7.6, -0.6)  # data flows downwards
+        ax.set_aspect("equal")
+        ax.axis("off")
+    return fig
+
+
+def plot_activation_functions(lo: float = -4.0, hi: float = 4.0) -> Figure:
+    """GELU (ViT's MLP) against ReLU (PyTorch's default in
+    ``nn.TransformerEncoderLayer``), with GELU's gate Φ(x).
+
+    Args:
+        lo, hi: the range of x.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    if not (isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo < hi):
+        raise ValueError(f"expected lo < hi, got lo={lo!r}, hi={hi!r}")
+    x = torch.linspace(float(lo), float(hi), 401)
+    fig, ax = plt.subplots(figsize=(6.0, 3.6), layout="constrained")
+    ax.plot(x, torch.relu(x), label="ReLU(x) = max(0, x)", color="#9ca3af", linewidth=2.5)
+    ax.plot(x, torch.nn.functional.gelu(x), label="GELU(x) = x·Φ(x)", color="#2563eb", linewidth=2)
+    phi = 0.5 * (1 + torch.erf(x / 2**0.5))
+    ax.plot(x, phi, label="Φ(x): the share of x let through", color="#2563eb", linestyle="--", linewidth=1.2)
+    ax.axhline(0, color="0.3", linewidth=0.8)
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set_xlabel("x")
+    ax.set_title("GELU is a smooth ReLU: slightly negative just below 0", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
+    return fig
+
+
+# ---------------------------------------------------------------- chapter 7: head and loss
+
+
+def plot_class_probabilities(
+    logits: torch.Tensor, label: int, class_names: Sequence[str] | None = None, title: str | None = None
+) -> Figure:
+    """One image's logits, their softmax, and the cross-entropy of its label.
+
+    Args:
+        logits: (K,) scores of one image.
+        label: the true class, in [0, K).
+        class_names: K names for the x axis (default: 0 .. K-1).
+        title: the figure's title.
+
+    Returns:
+        A matplotlib Figure with two panels: the logits, and the
+        probabilities with -log p(label) written on the true class.
+    """
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 1:
+        raise ValueError(f"logits must be a tensor of shape (K,) for one image, got {tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__}")
+    K = logits.shape[0]
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < K:
+        raise ValueError(f"label must be a class index in [0, {K}), got {label!r}")
+    names = [str(i) for i in range(K)] if class_names is None else list(class_names)
+    if len(names) != K:
+        raise ValueError(f"class_names must have one name per class ({K}), got {len(names)}")
+    z = logits.detach().float()
+    p = z.softmax(-1)
+    colours = ["#2563eb" if i == label else "#9ca3af" for i in range(K)]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    a.bar(names, z.numpy(), color=colours)
+    a.axhline(0, color="0.3", linewidth=0.8)
+    a.set_title("logits: any real numbers", fontsize=10)
+    b.bar(names, p.numpy(), color=colours)
+    b.set_ylim(0, max(float(p.max()) * 1.3, 0.05))
+    b.set_title(f"softmax: positive, sum to {float(p.sum()):.0f}", fontsize=10)
+    loss = -torch.log(p[label]).item()
+    b.annotate(f"p = {p[label]:.3f}\n-log p = {loss:.3f}", (label, float(p[label])),
+               xytext=(0, 8), textcoords="offset points", va="bottom", fontsize=9, color="#1d4ed8",
+               ha="left" if label == 0 else "right" if label == K - 1 else "center")
+    for ax in (a, b):
+        ax.set_xlabel("class")
+        ax.grid(axis="y", alpha=0.3)
+        if K > 12:
+            ax.tick_params(axis="x", labelrotation=90)
+    fig.suptitle(title or f"true class {names[label]} (blue): cross-entropy = -log p(true class)", fontsize=11)
+    return fig
+
+
+# ---------------------------------------------------------------- chapter 8: the whole model
+
+
+def plot_shape_flow(steps: Sequence[tuple[str, Sequence[int]]], title: str | None = None) -> Figure:
+    """A chain of boxes, one per step, each with the tensor shape after it.
+
+    Args:
+        steps: ``[(name, shape), ...]`` in order, e.g.
+            ``[("images", (3, 3, 224, 224)), ("patch embedding", (3, 196, 768)), ...]``.
+        title: the figure's title.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    steps = list(steps) if not isinstance(steps, (str, bytes)) else []
+    ok = steps and all(isinstance(s, (tuple, list)) and len(s) == 2 and isinstance(s[0], str) for s in steps)
+    if not ok:
+        raise ValueError("steps must be a non-empty list of (name, shape) pairs")
+    n = len(steps)
+    fig, ax = plt.subplots(figsize=(min(2.0 * n, 16), 1.9), layout="constrained")
+    w, gap = 1.7, 0.35
+    cmap = plt.get_cmap("Blues")
+    for i, (name, shape) in enumerate(steps):
+        x = i * (w + gap)
+        ax.add_patch(FancyBboxPatch((x, 0), w, 1.0, boxstyle="round,pad=0.02,rounding_size=0.1",
+                                    facecolor=cmap(0.15 + 0.5 * i / max(n - 1, 1)), edgecolor="0.3"))
+        ax.text(x + w / 2, 0.68, name, ha="center", va="center", fontsize=9, wrap=True)
+        shape_text = "[" + ", ".join(str(int(s)) for s in shape) + "]" if len(shape) else "scalar"
+        ax.text(x + w / 2, 0.3, shape_text, ha="center", va="center", fontsize=9.5, family="monospace",
+                fontweight="bold")
+        if i < n - 1:
+            ax.add_patch(FancyArrowPatch((x + w, 0.5), (x + w + gap, 0.5), arrowstyle="-|>", mutation_scale=10,
+                                         color="0.3", shrinkA=1, shrinkB=1))
+    ax.set_xlim(-0.1, n * (w + gap) - gap + 0.1)
+    ax.set_ylim(-0.1, 1.1)
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+#: The parts of :func:`parameter_breakdown`, in the order data meets them.
+PARAMETER_PARTS: tuple[str, ...] = (
+    "patch embedding", "class token", "position embedding", "attention", "MLP", "LayerNorms", "head",
+)
+
+
+def parameter_breakdown(config_or_model: ViTConfig | ViT) -> dict[str, int]:
+    """A ViT's parameters, part by part (a config is built on the meta device).
+
+    Returns:
+        ``{part: count}`` for each of :data:`PARAMETER_PARTS`, plus ``"total"``,
+        which equals :func:`~vit_tutorial.model.count_parameters`.
+    """
+    if isinstance(config_or_model, ViTConfig):
+        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+            model = ViT(config_or_model)
+    elif isinstance(config_or_model, ViT):
+        model = config_or_model
+    else:
+        raise ValueError(f"expected a ViTConfig or a ViT, got {type(config_or_model).__name__}")
+    parts = dict.fromkeys(PARAMETER_PARTS, 0)
+    for name, p in model.named_parameters():
+        if name.startswith("patch_embed."):
+            part = "patch embedding"
+        elif name.startswith("cls_token."):
+            part = "class token"
+        elif name.startswith("pos_embed."):
+            part = "position embedding"
+        elif ".attn." in name:
+            part = "attention"
+        elif ".mlp." in name:
+            part = "MLP"
+        elif "norm" in name:
+            part = "LayerNorms"
+        elif name.startswith("head."):
+            part = "head"
+        else:  # pragma: no cover - every parameter of ViT is matched above
+            raise ValueError(f"unexpected parameter {name}")
+        parts[part] += p.numel()
+    parts["total"] = sum(parts[k] for k in PARAMETER_PARTS)
+    return parts
+
+
+# What plot_model_cost draws: (legend label, colour, parameter parts, FLOP parts).
+_COST_GROUPS = (
+    ("embeddings (patch, class token, positions)", "#9ca3af",
+     ("patch embedding", "class token", "position embedding"), ("patch_embedding",)),
+    ("attention: q, k, v and output projections", "#2563eb", ("attention",), ("qkv", "attention_output")),
+    ("attention: the T x T products QKᵀ and AV", "#f97316", (), ("attention_scores", "attention_values")),
+    ("MLP", "#16a34a", ("MLP",), ("mlp",)),
+    ("LayerNorms and head", "#a855f7", ("LayerNorms", "head"), ("head",)),
+)
+
+
+def plot_model_cost(configs: Mapping[str, ViTConfig]) -> Figure:
+    """Parameters and FLOPs per image of several ViTs, split by part.
+
+    Args:
+        configs: ``{name: config}``, e.g. the paper's three presets.
+
+    Returns:
+        A matplotlib Figure with two panels of stacked horizontal bars:
+        parameters (millions) and FLOPs per image (billions, multiply-add =
+        2), both split into embeddings, attention projections, attention's
+        T x T products (FLOPs only: they have no parameters), MLP, and
+        LayerNorms with the head.
+    """
+    if not isinstance(configs, Mapping) or not configs or not all(isinstance(c, ViTConfig) for c in configs.values()):
+        raise ValueError("configs must be a non-empty dict {name: ViTConfig}")
+    names = list(configs)
+    params = [parameter_breakdown(configs[n]) for n in names]
+    flops = [vit_flops(configs[n]) for n in names]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 1.9 + 0.6 * len(names)), layout="constrained")
+    y = np.arange(len(names))
+    for ax, data, which, scale, unit in ((a, params, 2, 1e6, "parameters (millions)"),
+                                         (b, flops, 3, 1e9, "GFLOPs per image (multiply-add = 2)")):
+        left = np.zeros(len(names))
+        for group in _COST_GROUPS:
+            label, colour, parts = group[0], group[1], group[which]
+            values = np.array([sum(d[p] for p in parts) for d in data], dtype=float) / scale
+            ax.barh(y, values, left=left, color=colour, label=label, height=0.6)
+            left += values
+        for yi, total in zip(y, left):
+            ax.text(total + left.max() * 0.01, yi, f"{total:,.0f}" if total >= 10 else f"{total:,.1f}",
+                    va="center", fontsize=9)
+        ax.set_yticks(y, names)
+        ax.invert_yaxis()
+        ax.set_xlim(0, left.max() * 1.12)
+        ax.set_xlabel(unit)
+        ax.grid(axis="x", alpha=0.3)
+    a.set_title("where the parameters are", fontsize=10)
+    b.set_title("where the arithmetic is", fontsize=10)
+    handles, labels = b.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5, frameon=False)
+    return fig
+
+
+def plot_weight_sizes(counts: Mapping[str, int], bytes_per_value: int = 4, quoted: Mapping[str, float] | None = None) -> Figure:
+    """Size of each model's weights on disk (float32 by default), as bars.
+
+    Args:
+        counts: ``{model name: number of parameters}``.
+        bytes_per_value: 4 for float32.
+        quoted: optional ``{model name: size in MB}`` that a text claims,
+            drawn as a hollow bar beside the computed one.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    if not isinstance(counts, Mapping) or not counts:
+        raise ValueError("counts must be a non-empty dict {model name: number of parameters}")
+    if isinstance(bytes_per_value, bool) or not isinstance(bytes_per_value, int) or bytes_per_value <= 0:
+        raise ValueError(f"bytes_per_value must be a positive integer, got {bytes_per_value!r}")
+    quoted = dict(quoted or {})
+    names = list(counts)
+    mb = [counts[n] * bytes_per_value / 1e6 for n in names]
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6), layout="constrained")
+    width = 0.38 if quoted else 0.6
+    bars = ax.bar(x - (width / 2 if quoted else 0), mb, width, color="#2563eb", label="computed: parameters x 4 bytes")
+    for bar, v, n in zip(bars, mb, names):
+        ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:,.0f} MB\n({counts[n] / 1e6:,.1f}M)", ha="center",
+                va="bottom", fontsize=8.5)
+    if quoted:
+        qv = [quoted.get(n, np.nan) for n in names]
+        qb = ax.bar(x + width / 2, qv, width, facecolor="none", edgecolor="#dc2626", hatch="//", label="the article's figure")
+        for bar, v in zip(qb, qv):
+            if not np.isnan(v):
+                ax.text(bar.get_x() + bar.get_width() / 2, v, f"{v:,.0f} MB", ha="center", va="bottom", fontsize=8.5,
+                        color="#dc2626")
+    ax.set_xticks(x, names)
+    top = max(max(mb), max((v for v in quoted.values()), default=0))
+    ax.set_ylim(0, top * 1.25)
+    ax.set_ylabel(f"weights on disk (MB, {8 * bytes_per_value}-bit floats)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8.5, loc="upper left")
+    return fig

@@ -1,0 +1,515 @@
+"""Figures for chapters 11 (ViT's problems, measured) and 12 (after ViT).
+
+Most functions draw the rows of a results file written by a script in
+``experiments/`` (read it with :func:`load_experiment`); nothing here trains
+or times anything. The two grid diagrams (:func:`plot_attention_reach`,
+:func:`plot_shifted_windows`) are computed with the package's own window
+functions, so they show what the code does.
+
+Every function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from .._checks import check_positive_int
+from ..variants.cost import fit_power_law
+from ..variants.window_attention import shifted_window_mask, window_partition
+
+__all__ = [
+    "EXPERIMENTS_DIR",
+    "load_experiment",
+    "summarise_runs",
+    "plot_data_hunger",
+    "plot_locality",
+    "plot_power_laws",
+    "plot_layer_similarity",
+    "plot_resolution_transfer",
+    "plot_attention_reach",
+    "plot_shifted_windows",
+    "animate_window_reach",
+    "plot_variants",
+]
+
+#: Where the experiment scripts write their results.
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments" / "results"
+
+_COLOURS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
+
+
+def load_experiment(name: str, folder: str | Path | None = None) -> dict:
+    """Read ``experiments/results/<name>.json`` (written by ``experiments/<name>.py``).
+
+    Args:
+        name: the experiment, e.g. ``"data_hunger"``.
+        folder: another results folder (default: ``$VIT_EXPERIMENTS_RESULTS`` if
+            set, e.g. to read your own re-run written with ``--out``, else
+            :data:`EXPERIMENTS_DIR`).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be an experiment name such as 'data_hunger', got {name!r}")
+    if folder is None:
+        folder = os.environ.get("VIT_EXPERIMENTS_RESULTS") or EXPERIMENTS_DIR
+    path = Path(folder) / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(f"no results file {path}; run `python experiments/{name}.py` to create it")
+    return json.loads(path.read_text())
+
+
+def _check_rows(rows: object, keys: Sequence[str], what: str) -> list[Mapping]:
+    if not isinstance(rows, Sequence) or isinstance(rows, (str, bytes)) or not rows:
+        raise ValueError(f"{what} must be a non-empty list of dicts, got {type(rows).__name__}")
+    for r in rows:
+        if not isinstance(r, Mapping) or not set(keys) <= set(r):
+            raise ValueError(f"each row of {what} needs the keys {sorted(keys)}, got {r!r}")
+    return list(rows)
+
+
+def summarise_runs(rows: Sequence[Mapping], by: Sequence[str], value: str = "test_accuracy") -> list[dict]:
+    """Group rows by the keys ``by`` and give each group's mean, standard
+    deviation (0 for one run) and number of runs of ``value``.
+
+    Returns:
+        One dict per group, in order of first appearance:
+        ``{**group keys, "mean": ..., "std": ..., "runs": ...}``.
+    """
+    rows = _check_rows(rows, [*by, value], "rows")
+    groups: dict[tuple, list[float]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in by), []).append(float(r[value]))
+    out = []
+    for key, vals in groups.items():
+        arr = np.asarray(vals)
+        out.append({**dict(zip(by, key)), "mean": float(arr.mean()),
+                    "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "runs": len(arr)})
+    return out
+
+
+def plot_data_hunger(rows: Sequence[Mapping], title: str | None = None) -> Figure:
+    """Test accuracy against the number of training images, one line per model,
+    with the mean over seeds and error bars of one standard deviation.
+
+    Args:
+        rows: rows of ``data_hunger.json`` (keys ``model``, ``train_images``,
+            ``test_accuracy``; several seeds per point are averaged).
+        title: optional title.
+    """
+    rows = _check_rows(rows, ["model", "train_images", "test_accuracy"], "rows")
+    stats = summarise_runs(rows, ["model", "train_images"])
+    models = list(dict.fromkeys(s["model"] for s in stats))
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    for i, m in enumerate(models):
+        pts = sorted((s["train_images"], 100 * s["mean"], 100 * s["std"], s["runs"]) for s in stats if s["model"] == m)
+        x, y, e, n = (np.array(v) for v in zip(*pts))
+        colour = _COLOURS[i % len(_COLOURS)]
+        runs = f" (mean of {n.min()} seeds)" if n.min() > 1 else ""
+        ax.errorbar(x, y, yerr=e if n.max() > 1 else None, fmt="o-", color=colour, capsize=4, label=m + runs)
+        for xi, yi in zip(x, y):
+            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 7 if i == 0 else -14),
+                        ha="center", fontsize=8.5, color=colour)
+    xs = sorted({s["train_images"] for s in stats})
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [str(v) for v in xs])
+    ax.minorticks_off()
+    ax.set_xlabel("training images (log scale); every run sees the same number of images in total")
+    ax.set_ylabel("test accuracy (%)")
+    lo = min(100 * (s["mean"] - s["std"]) for s in stats)
+    ax.set_ylim(max(0, lo - 8), 101)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_locality(rows: Sequence[Mapping]) -> Figure:
+    """Test accuracy against the patch size P, for the plain patch embedding
+    and the conv stem, with the number of tokens N under each P.
+
+    Args:
+        rows: rows of ``locality.json`` (keys ``patch_size``, ``kind``,
+            ``tokens``, ``test_accuracy``).
+    """
+    rows = _check_rows(rows, ["patch_size", "kind", "tokens", "test_accuracy"], "rows")
+    stats = summarise_runs(rows, ["kind", "patch_size", "tokens"])
+    kinds = list(dict.fromkeys(s["kind"] for s in stats))
+    sizes = sorted({s["patch_size"] for s in stats})
+    tokens = {s["patch_size"]: s["tokens"] for s in stats}
+    pos = {P: i for i, P in enumerate(sizes)}
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    for i, k in enumerate(kinds):
+        pts = sorted((pos[s["patch_size"]], 100 * s["mean"], 100 * s["std"]) for s in stats if s["kind"] == k)
+        x, y, e = (np.array(v) for v in zip(*pts))
+        colour = _COLOURS[i % len(_COLOURS)]
+        ax.errorbar(x, y, yerr=e if e.max() > 0 else None, fmt="o-", color=colour, capsize=4, label=k)
+        for xi, yi in zip(x, y):
+            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 7 if i == 1 else -14),
+                        ha="center", fontsize=8.5, color=colour)
+    ax.set_xticks(range(len(sizes)), [f"P = {P}\nN = {tokens[P]}" for P in sizes])
+    ax.set_xlabel("patch size (and number of patch tokens) on 28x28 digits")
+    ax.set_ylabel("test accuracy (%)")
+    lo = min(100 * s["mean"] for s in stats)
+    ax.set_ylim(max(0, lo - 8), 101)
+    ax.set_xlim(-0.4, len(sizes) - 0.6)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=9)
+    return fig
+
+
+def plot_power_laws(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    xlabel: str,
+    ylabel: str,
+    fit_min: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Log-log plot of several measured curves, each with its fitted exponent.
+
+    For each curve, y = c * x^k is fitted (:func:`~vit_tutorial.variants.fit_power_law`)
+    to the points with x >= ``fit_min`` (all points if None) and drawn as a
+    dashed line over that range; the legend gives k.
+
+    Args:
+        series: ``{label: (x values, y values)}``, all positive.
+        xlabel, ylabel: axis labels.
+        fit_min: the smallest x used in the fits.
+        title: optional title.
+    """
+    if not isinstance(series, Mapping) or not series:
+        raise ValueError("series must be a non-empty dict {label: (x values, y values)}")
+    fig, ax = plt.subplots(figsize=(6.6, 4.0), layout="constrained")
+    for i, (label, xy) in enumerate(series.items()):
+        if not isinstance(xy, (tuple, list)) or len(xy) != 2 or len(xy[0]) != len(xy[1]) or len(xy[0]) == 0:
+            raise ValueError(f"series[{label!r}] must be a pair (x values, y values) of equal, non-zero length")
+        x, y = np.asarray(xy[0], float), np.asarray(xy[1], float)
+        colour = _COLOURS[i % len(_COLOURS)]
+        sel = x >= (fit_min if fit_min is not None else -np.inf)
+        text = label
+        if sel.sum() >= 2:
+            k, c = fit_power_law(x[sel], y[sel])
+            xf = np.geomspace(x[sel].min(), x[sel].max(), 20)
+            ax.plot(xf, c * xf**k, "--", color=colour, alpha=0.6, lw=1.5)
+            text = f"{label}: slope {k:.2f}"
+        ax.plot(x, y, "o-", color=colour, label=text, lw=1.2, ms=4.5)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if fit_min is not None:
+        ax.axvline(fit_min, color="grey", lw=0.8, ls=":")
+        ax.annotate("fit range ->", (fit_min, 0.02), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                    textcoords="offset points", fontsize=8, color="grey")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8.5, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_layer_similarity(curves: Mapping[str, Mapping], matrix: str | None = None) -> Figure:
+    """Attention collapse: how alike the attention maps of the blocks are.
+
+    Left: for each model, the similarity of each block with the next (mean
+    over heads as a line, each head as a faint dot). Right: the full
+    block-by-block similarity matrix of one model.
+
+    Args:
+        curves: ``{label: measures}``, each a dict with
+            ``consecutive_per_head`` ((L-1) lists of h values) and
+            ``cross_layer`` (L lists of L values), as in
+            ``attention_collapse.json``. Labels containing "untrained" are
+            drawn in grey.
+        matrix: the label whose matrix is drawn (default: the first).
+    """
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError("curves must be a non-empty dict {label: measures}")
+    for name, d in curves.items():
+        if not isinstance(d, Mapping) or not {"consecutive_per_head", "cross_layer"} <= set(d):
+            raise ValueError(f"curves[{name!r}] must be a dict with 'consecutive_per_head' and 'cross_layer'")
+    matrix = next(iter(curves)) if matrix is None else matrix
+    if matrix not in curves:
+        raise ValueError(f"matrix must be one of the labels {list(curves)}, got {matrix!r}")
+    fig, (ax, axm) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained",
+                                  gridspec_kw={"width_ratios": [1.5, 1]})
+    longest = 0
+    colours = iter(_COLOURS)
+    for label, d in curves.items():
+        colour = "#9ca3af" if "untrained" in label else next(colours)
+        per_head = np.asarray(d["consecutive_per_head"], float)  # (L-1, h)
+        x = np.arange(1, per_head.shape[0] + 1)
+        longest = max(longest, len(x))
+        ax.plot(x, per_head.mean(1), "o-", color=colour, label=label, lw=1.8, ms=4)
+        for j in range(per_head.shape[1]):
+            ax.scatter(x, per_head[:, j], s=9, color=colour, alpha=0.3)
+    step = 1 if longest <= 12 else 2
+    ax.set_xticks(range(1, longest + 1, step))
+    ax.set_xlabel("l: block l compared with block l+1 (faint dots: single heads)")
+    ax.set_ylabel("cosine similarity of attention maps")
+    ax.set_ylim(0, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8.5, loc="lower right")
+    M = np.asarray(curves[matrix]["cross_layer"], float)
+    im = axm.imshow(M, vmin=0, vmax=1, cmap="viridis")
+    L = M.shape[0]
+    ticks = range(0, L, 1 if L <= 12 else 3)
+    axm.set_xticks(ticks, [t + 1 for t in ticks], fontsize=7.5)
+    axm.set_yticks(ticks, [t + 1 for t in ticks], fontsize=7.5)
+    axm.set_xlabel("block")
+    axm.set_ylabel("block")
+    axm.set_title(f"{matrix}: every pair of blocks", fontsize=10)
+    fig.colorbar(im, ax=axm, shrink=0.85, label="cosine similarity")
+    return fig
+
+
+def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> Figure:
+    """Test accuracy against the test images' side, one line per model; one
+    panel per mode (``resize``: the digits enlarged; ``pad``: the digits on a
+    bigger canvas).
+
+    Args:
+        rows: dicts with ``model``, ``mode``, ``size``, ``test_accuracy``
+            (``variants.json``'s ``resolution``).
+        train_size: the training resolution, marked with a vertical line.
+    """
+    rows = _check_rows(rows, ["model", "mode", "size", "test_accuracy"], "rows")
+    modes = list(dict.fromkeys(r["mode"] for r in rows))
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    fig, axes = plt.subplots(1, len(modes), figsize=(5.2 * len(modes), 3.8), layout="constrained", squeeze=False)
+    titles = {"resize": "digits enlarged to the new size", "pad": "same digits on a bigger canvas"}
+    for ax, mode in zip(axes[0], modes):
+        for i, m in enumerate(models):
+            stats = summarise_runs([r for r in rows if r["mode"] == mode and r["model"] == m] or
+                                   [{"size": 0, "test_accuracy": np.nan}], ["size"])
+            pts = sorted((s["size"], 100 * s["mean"]) for s in stats if s["size"])
+            if not pts:
+                continue
+            x, y = zip(*pts)
+            ax.plot(x, y, "o-", color=_COLOURS[i % len(_COLOURS)], label=m, ms=5)
+        ax.axvline(train_size, color="grey", ls=":", lw=1)
+        ax.annotate("training size", (train_size, 0.98), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                    textcoords="offset points", fontsize=8, color="grey", va="top")
+        ax.set_xlabel("test image side (pixels)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(titles.get(mode, mode), fontsize=10)
+        ax.set_ylim(0, 105)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8.5, loc="lower left")
+    return fig
+
+
+def _reach(grid: int, query: tuple[int, int], window: int, shift: int) -> np.ndarray:
+    """Which tokens the query may attend to under (shifted) window attention."""
+    coords = torch.arange(grid * grid).reshape(1, grid, grid, 1).float()  # (1, g, g, 1) token ids
+    if shift:
+        coords = torch.roll(coords, shifts=(-shift, -shift), dims=(1, 2))
+    windows = window_partition(coords, window).squeeze(-1).long()  # (nW, w*w) token ids
+    mask = shifted_window_mask((grid, grid), window, shift)  # (nW, w*w, w*w)
+    q = query[0] * grid + query[1]
+    k, pos = [(k, int(p)) for k in range(windows.shape[0]) for p in (windows[k] == q).nonzero().flatten()][0]
+    allowed = windows[k][mask[k, pos] == 0]  # token ids
+    out = np.zeros(grid * grid, bool)
+    out[allowed.numpy()] = True
+    return out.reshape(grid, grid)
+
+
+def _draw_grid(ax, grid: int, shade: np.ndarray, query: tuple[int, int], colour: str, title: str) -> None:
+    ax.imshow(np.where(shade, 1.0, 0.0), cmap=plt.matplotlib.colors.ListedColormap(["#f3f4f6", colour]),
+              vmin=0, vmax=1, extent=(-0.5, grid - 0.5, grid - 0.5, -0.5))
+    for t in range(grid + 1):
+        ax.axhline(t - 0.5, color="white", lw=0.8)
+        ax.axvline(t - 0.5, color="white", lw=0.8)
+    ax.add_patch(Rectangle((query[1] - 0.5, query[0] - 0.5), 1, 1, facecolor="#dc2626", edgecolor="black", lw=1))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9.5)
+
+
+def plot_attention_reach(grid: int = 14, query: tuple[int, int] = (5, 6), window: int = 7,
+                         reduction: int = 2) -> Figure:
+    """Which tokens one query token (red) can attend to, on a grid x grid map.
+
+    Panels: global attention (every token), window attention (its w x w
+    window), shifted windows (shift w // 2: its window after the shift; the
+    tokens the mask hides are left out), and spatial-reduction attention
+    (every R x R block, merged into one key).
+
+    Args:
+        grid: the side of the token grid (a multiple of ``window`` and ``reduction``).
+        query: (row, col) of the query token.
+        window: w.
+        reduction: R.
+    """
+    check_positive_int(grid, "grid")
+    check_positive_int(window, "window")
+    check_positive_int(reduction, "reduction")
+    if grid % window or grid % reduction:
+        raise ValueError(f"grid {grid} must be a multiple of window {window} and reduction {reduction}")
+    if not (isinstance(query, (tuple, list)) and len(query) == 2 and all(0 <= q < grid for q in query)):
+        raise ValueError(f"query must be (row, col) inside the {grid}x{grid} grid, got {query!r}")
+    query = (int(query[0]), int(query[1]))
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.5), layout="constrained")
+    N = grid * grid
+    _draw_grid(axes[0], grid, np.ones((grid, grid), bool), query, "#93c5fd", f"global: {N} keys")
+    plain = _reach(grid, query, window, 0)
+    _draw_grid(axes[1], grid, plain, query, "#86efac", f"window {window}x{window}: {plain.sum()} keys")
+    shifted = _reach(grid, query, window, window // 2)
+    _draw_grid(axes[2], grid, shifted, query, "#fcd34d", f"shifted window: {shifted.sum()} keys")
+    ax = axes[3]
+    _draw_grid(ax, grid, np.ones((grid, grid), bool), query, "#c4b5fd",
+               f"spatial reduction R={reduction}: {N // reduction**2} keys")
+    for t in range(0, grid + 1, reduction):
+        ax.axhline(t - 0.5, color="#4c1d95", lw=1.6)
+        ax.axvline(t - 0.5, color="#4c1d95", lw=1.6)
+    return fig
+
+
+def plot_shifted_windows(grid: int = 8, window: int = 4) -> Figure:
+    """Plain windows, then the same grid shifted by w/2 with its windows and
+    the regions that the mask keeps apart.
+
+    Left: the grid cut into w x w windows (one colour each). Middle: the
+    grid rolled by w/2 up and left; each token keeps its original colour, and
+    the thick lines are the new windows. Right: inside each new window,
+    tokens carry a region label (0-8); only tokens with the same label may
+    attend to each other.
+
+    Args:
+        grid: the side of the token grid, a multiple of ``window``.
+        window: w (even, so that the shift w/2 is whole).
+    """
+    check_positive_int(grid, "grid")
+    check_positive_int(window, "window")
+    if grid % window or window % 2:
+        raise ValueError(f"grid {grid} must be a multiple of an even window, got window {window}")
+    s = window // 2
+    ids = np.arange(grid * grid).reshape(grid, grid)
+    win = (ids // grid // window) * (grid // window) + (ids % grid) // window  # window of each token
+    rolled = np.roll(win, shift=(-s, -s), axis=(0, 1))
+    labels = np.zeros((grid, grid), int)
+    bands = (slice(0, -window), slice(-window, -s), slice(-s, None))
+    region = 0
+    for r in bands:
+        for c in bands:
+            labels[r, c] = region
+            region += 1
+    cmap = plt.matplotlib.colors.ListedColormap(["#93c5fd", "#fca5a5", "#86efac", "#fcd34d", "#c4b5fd", "#fdba74",
+                                                 "#a5f3fc", "#f9a8d4", "#d9f99d", "#e5e7eb"])
+    fig, axes = plt.subplots(1, 3, figsize=(11.5, 4.0), layout="constrained")
+    for ax, data, title in ((axes[0], win, "windows"), (axes[1], rolled, f"rolled by {s}: new windows")):
+        ax.imshow(data % 10, cmap=cmap, vmin=0, vmax=9)
+        for t in range(grid):
+            for u in range(grid):
+                ax.text(u, t, str(data[t, u]), ha="center", va="center", fontsize=7)
+        ax.set_title(title, fontsize=10)
+    axes[2].imshow(labels, cmap="Pastel1", vmin=0, vmax=8)
+    for t in range(grid):
+        for u in range(grid):
+            axes[2].text(u, t, str(labels[t, u]), ha="center", va="center", fontsize=7)
+    axes[2].set_title("mask regions (same label: may attend)", fontsize=10)
+    for ax in axes:
+        for t in range(0, grid + 1, window):
+            ax.axhline(t - 0.5, color="black", lw=2)
+            ax.axvline(t - 0.5, color="black", lw=2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0].set_xlabel("numbers: the window a token starts in", fontsize=8.5)
+    axes[1].set_xlabel("the bottom-right window mixes tokens from four windows", fontsize=8.5)
+    return fig
+
+
+def animate_window_reach(grid: int = 12, window: int = 4, dpi: int = 60, interval: int = 800) -> str:
+    """A kernel-free animation: a query token (red) walks along both diagonals
+    of the grid; the panels show the keys it reaches in a plain-window block,
+    in a shifted-window block, and the tokens whose information reaches it
+    after a plain block followed by a shifted one.
+
+    Args:
+        grid: the side of the token grid, a multiple of ``window``.
+        window: w (even; the shift is w // 2).
+        dpi: resolution of the frames.
+        interval: milliseconds between frames.
+
+    Returns:
+        The animation as an HTML string, for ``IPython.display.HTML``.
+    """
+    import matplotlib
+    from matplotlib.animation import FuncAnimation
+
+    check_positive_int(grid, "grid")
+    check_positive_int(window, "window")
+    check_positive_int(dpi, "dpi")
+    if grid % window or window % 2:
+        raise ValueError(f"grid {grid} must be a multiple of an even window, got window {window}")
+    s = window // 2
+    path = [(i, i) for i in range(grid)] + [(i, grid - 1 - i) for i in range(grid)]
+    plain = {q: _reach(grid, q, window, 0) for q in path}
+    shifted_all = {(r, c): _reach(grid, (r, c), window, s) for r in range(grid) for c in range(grid)}
+    with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
+        fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.6), layout="constrained")
+
+        def draw(f: int) -> list:
+            q = path[f]
+            # information reaching q after a plain block then a shifted block:
+            # q attends (shifted) to keys k, and each k gathered (plain) from its window
+            two = np.zeros((grid, grid), bool)
+            for r, c in zip(*np.nonzero(shifted_all[q])):
+                two |= _reach(grid, (int(r), int(c)), window, 0)
+            for ax in axes:
+                ax.clear()
+            _draw_grid(axes[0], grid, plain[q], q, "#86efac", f"plain windows: {plain[q].sum()} keys")
+            _draw_grid(axes[1], grid, shifted_all[q], q, "#fcd34d", f"shifted windows: {shifted_all[q].sum()} keys")
+            _draw_grid(axes[2], grid, two, q, "#93c5fd", f"plain, then shifted: {two.sum()} tokens")
+            for ax in axes[:1]:
+                for t in range(0, grid + 1, window):
+                    ax.axhline(t - 0.5, color="black", lw=1.5)
+                    ax.axvline(t - 0.5, color="black", lw=1.5)
+            return []
+
+        anim = FuncAnimation(fig, draw, frames=len(path), interval=interval, blit=False)
+        html = anim.to_jshtml(default_mode="loop")
+    plt.close(fig)
+    return html
+
+
+def plot_variants(rows: Sequence[Mapping]) -> Figure:
+    """Accuracy of each model with its parameters and FLOPs, as bars.
+
+    Args:
+        rows: rows of ``variants.json`` (keys ``model``, ``test_accuracy``,
+            ``parameters``, ``flops``; seeds are averaged).
+    """
+    rows = _check_rows(rows, ["model", "test_accuracy", "parameters", "flops"], "rows")
+    stats = summarise_runs(rows, ["model", "parameters", "flops"])
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained", sharey=True)
+    names = [s["model"] for s in stats]
+    y = np.arange(len(names))
+    cols = [_COLOURS[i % len(_COLOURS)] for i in range(len(names))]
+    panels = (
+        ([100 * s["mean"] for s in stats], "test accuracy (%)", "{:.1f}"),
+        ([s["parameters"] / 1e3 for s in stats], "parameters (thousands)", "{:.0f}k"),
+        ([s["flops"] / 1e6 for s in stats], "forward MFLOPs per 28x28 image", "{:.1f}"),
+    )
+    for ax, (vals, label, fmt) in zip(axes, panels):
+        ax.barh(y, vals, color=cols)
+        for yi, v in zip(y, vals):
+            ax.text(v, yi, " " + fmt.format(v), va="center", fontsize=8.5)
+        ax.set_xlabel(label)
+        ax.set_xlim(0, max(vals) * 1.25)
+        ax.grid(axis="x", alpha=0.3)
+    lo = min(panels[0][0])
+    left = max(0, math.floor(lo / 10) * 10 - 10)
+    axes[0].set_xlim(left, 100)
+    axes[0].set_xticks(np.arange(left, 101, 10 if 100 - left > 30 else 5))
+    axes[0].set_yticks(y, names)
+    axes[0].invert_yaxis()
+    return fig

@@ -1,0 +1,408 @@
+"""Figures for chapters 2-4: what the patch embedding computes, the token
+sequence with its class token, and position embeddings.
+
+Notation: C channels, P patch size, D width, N patches, T = N + 1 tokens.
+Each function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .._checks import check_positive_int
+from ..images import to_display
+from ..patches import patchify
+from .patches import _check_image, _check_patch_size
+
+__all__ = [
+    "plot_patch_embedding",
+    "plot_agreement",
+    "plot_token_sequence",
+    "plot_position_similarity",
+    "plot_position_resize",
+    "plot_pooling_comparison",
+    "position_similarity",
+]
+
+
+def _tensor(x: object, name: str, layout: str, rank: int | tuple[int, ...]) -> torch.Tensor:
+    ranks = (rank,) if isinstance(rank, int) else rank
+    if not isinstance(x, torch.Tensor) or x.dim() not in ranks:
+        got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a tensor of shape {layout}, got {got}")
+    return x.detach().float().cpu()
+
+
+def _filter_image(w: torch.Tensor) -> np.ndarray:
+    """A (C, P, P) filter as an image: 0 is mid-grey, the largest |weight| black or white."""
+    scale = w.abs().max().clamp_min(1e-12)
+    return to_display((w / (2 * scale) + 0.5).clamp(0, 1))
+
+
+def plot_patch_embedding(
+    patch: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    filters: Sequence[int] = (0, 1, 2, 3),
+) -> Figure:
+    """One patch, a few of the D filters, and the D-vector the patch becomes.
+
+    Entry d of the token is the dot product of the patch with filter d (a
+    C x P x P array of weights) plus the bias b_d: exactly what a conv with
+    kernel = stride = P computes at that patch's position.
+
+    Args:
+        patch: the patch, shape (C, P, P), C = 1 or 3.
+        weight: the conv kernel, shape (D, C, P, P).
+        bias: shape (D,), or None for no bias.
+        filters: indices d of the filters to draw (1 to 8 of them).
+
+    Returns:
+        A matplotlib Figure.
+    """
+    patch = _tensor(patch, "patch", "(C, P, P)", 3)
+    weight = _tensor(weight, "weight", "(D, C, P, P)", 4)
+    D, C, P, P2 = weight.shape
+    if tuple(patch.shape) != (C, P, P2) or P != P2 or C not in (1, 3):
+        raise ValueError(
+            f"patch must have shape (C, P, P) matching weight (D, C, P, P) = {tuple(weight.shape)} "
+            f"with C = 1 or 3, got patch {tuple(patch.shape)}"
+        )
+    if bias is not None:
+        bias = _tensor(bias, "bias", f"({D},)", 1)
+        if bias.shape != (D,):
+            raise ValueError(f"bias must have shape ({D},), got {tuple(bias.shape)}")
+    filters = list(filters) if not isinstance(filters, (str, bytes)) else []
+    if not 1 <= len(filters) <= 8 or not all(isinstance(d, int) and 0 <= d < D for d in filters):
+        raise ValueError(f"filters must be 1 to 8 indices in [0, {D}), got {filters!r}")
+    z = weight.reshape(D, -1) @ patch.reshape(-1)  # (D,)
+    if bias is not None:
+        z = z + bias
+    k = len(filters)
+    fig = plt.figure(figsize=(max(7.0, 1.5 * (k + 1)), 4.6), layout="constrained")
+    grid = fig.add_gridspec(2, k + 1, height_ratios=[1.25, 1])
+    ax = fig.add_subplot(grid[0, 0])
+    ax.imshow(to_display(patch.clamp(0, 1)), cmap="gray" if C == 1 else None, vmin=0, vmax=1)
+    ax.set_title(f"the patch\n{C}x{P}x{P} = {C * P * P} values", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    colours = plt.get_cmap("tab10")
+    for j, d in enumerate(filters):
+        ax = fig.add_subplot(grid[0, j + 1])
+        ax.imshow(_filter_image(weight[d]), cmap="gray" if C == 1 else None, vmin=0, vmax=1)
+        ax.set_title(f"filter {d}\nz[{d}] = {z[d].item():+.3f}", fontsize=9, color=colours(j))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_edgecolor(colours(j))
+            spine.set_linewidth(2.5)
+    ax = fig.add_subplot(grid[1, :])
+    ax.bar(np.arange(D), z.numpy(), width=1.0, color="0.65")
+    for j, d in enumerate(filters):
+        ax.bar([d], [z[d].item()], width=max(1.0, D / 150), color=colours(j))
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xlim(-0.5, D - 0.5)
+    ax.set_xlabel(f"d (one entry per filter, D = {D})")
+    ax.set_ylabel("z[d]")
+    ax.set_title("the token: z[d] = (filter d) . (patch) + b[d]", fontsize=10)
+    return fig
+
+
+def plot_agreement(
+    pairs: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
+    xlabel: str = "first",
+    ylabel: str = "second",
+    max_points: int = 4000,
+) -> Figure:
+    """Scatter two tensors against each other, one panel per pair.
+
+    Points on the diagonal mean equal values; each panel's title gives the
+    largest absolute difference.
+
+    Args:
+        pairs: panel title -> (a, b), two tensors with the same number of elements.
+        xlabel: what a is, e.g. "conv embedding".
+        ylabel: what b is.
+        max_points: at most this many evenly spaced entries are drawn.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    if not isinstance(pairs, Mapping) or not 1 <= len(pairs) <= 4:
+        raise ValueError(f"pairs must be a dict of 1 to 4 (a, b) tensor pairs, got {type(pairs).__name__}")
+    check_positive_int(max_points, "max_points")
+    prepared = []
+    for title, pair in pairs.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(t, torch.Tensor) for t in pair)):
+            raise ValueError(f"pairs[{title!r}] must be a tuple of two tensors, got {type(pair).__name__}")
+        a, b = (t.detach().float().cpu().reshape(-1) for t in pair)
+        if a.numel() != b.numel() or a.numel() == 0:
+            raise ValueError(
+                f"pairs[{title!r}] must hold two non-empty tensors with as many elements, got {a.numel()} and {b.numel()}"
+            )
+        prepared.append((title, a, b))
+    fig, axes = plt.subplots(1, len(prepared), figsize=(3.6 * len(prepared), 3.7), layout="constrained",
+                             squeeze=False)
+    for ax, (title, a, b) in zip(axes[0], prepared):
+        idx = torch.linspace(0, a.numel() - 1, min(max_points, a.numel())).long()
+        ax.scatter(a[idx].numpy(), b[idx].numpy(), s=3, alpha=0.5, color="tab:blue", rasterized=True)
+        lo = min(a.min().item(), b.min().item())
+        hi = max(a.max().item(), b.max().item())
+        ax.plot([lo, hi], [lo, hi], color="tab:red", lw=1, ls="--")
+        diff = (a - b).abs().max().item()
+        ax.set_title(f"{title}\nmax |difference| = {diff:.2g}", fontsize=10)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_aspect("equal", adjustable="datalim")
+    return fig
+
+
+def plot_token_sequence(image: torch.Tensor, patch_size: int, tokens: torch.Tensor, max_tokens: int = 8) -> Figure:
+    """The first tokens of a sequence that starts with a class token.
+
+    Top: what each token stands for (the class token has no pixels; token
+    n + 1 is patch n). Bottom: each token's D values as a vertical strip.
+
+    Args:
+        image: tensor of shape (C, H, W), C = 1 or 3, values in [0, 1].
+        patch_size: P; must divide H and W.
+        tokens: the sequence with its class token, shape (T, D) with T = N + 1.
+        max_tokens: how many tokens to draw (at least 2).
+
+    Returns:
+        A matplotlib Figure.
+    """
+    image = _check_image(image)
+    P = _check_patch_size(image, patch_size)
+    tokens = _tensor(tokens, "tokens", "(T, D)", 2)
+    C, H, W = image.shape
+    N = (H // P) * (W // P)
+    T, D = tokens.shape
+    if T != N + 1:
+        raise ValueError(
+            f"tokens must hold N + 1 = {N + 1} tokens (the class token and {N} patches) for a "
+            f"{H}x{W} image with P = {P}, got {T}"
+        )
+    max_tokens = check_positive_int(max_tokens, "max_tokens")
+    if max_tokens < 2:
+        raise ValueError(f"max_tokens must be at least 2, got {max_tokens}")
+    k = min(max_tokens, T)
+    seq = patchify(image[None], P)[0].reshape(N, C, P, P)  # (N, C, P, P)
+    scale = tokens[:k].abs().max().clamp_min(1e-12).item()
+    fig, axes = plt.subplots(2, k, figsize=(1.05 * k + 0.8, 4.2), layout="constrained",
+                             gridspec_kw=dict(height_ratios=[1, 2.2]), squeeze=False)
+    for j in range(k):
+        top, strip = axes[0, j], axes[1, j]
+        for ax in (top, strip):
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if j == 0:
+            top.set_facecolor("#fde2e2")
+            top.text(0.5, 0.5, "[CLS]\nno pixels", ha="center", va="center", fontsize=9,
+                     color="#b00020", transform=top.transAxes)
+            top.set_title("token 0\nclass token", fontsize=9, color="#b00020")
+            for spine in list(top.spines.values()) + list(strip.spines.values()):
+                spine.set_edgecolor("#b00020")
+                spine.set_linewidth(2)
+        else:
+            top.imshow(to_display(seq[j - 1]), cmap="gray" if C == 1 else None, vmin=0, vmax=1)
+            top.set_title(f"token {j}\npatch {j - 1}", fontsize=9)
+        im = strip.imshow(tokens[j][:, None].numpy(), aspect="auto", cmap="RdBu_r", vmin=-scale, vmax=scale,
+                          interpolation="nearest")
+    axes[1, 0].set_ylabel(f"its D = {D} values")
+    fig.colorbar(im, ax=axes[1, :].tolist(), shrink=0.8, pad=0.01)
+    fig.suptitle(f"The first {k} of T = N + 1 = {T} tokens", fontsize=10)
+    return fig
+
+
+def position_similarity(table: torch.Tensor, class_token: bool = True) -> torch.Tensor:
+    """Cosine similarity between the position embeddings of every two patches.
+
+    Args:
+        table: shape (T, D) or (1, T, D).
+        class_token: whether row 0 is the class token's (it is left out).
+
+    Returns:
+        Tensor of shape (N, N): entry (i, j) is cos(e_i, e_j) for patches i, j.
+    """
+    table = _tensor(table, "table", "(T, D) or (1, T, D)", (2, 3))
+    if table.dim() == 3:
+        if table.shape[0] != 1:
+            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
+        table = table[0]  # (T, D)
+    if class_token:
+        table = table[1:]  # (N, D)
+    if table.shape[0] == 0:
+        raise ValueError("table holds no patch rows")
+    unit = table / table.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (N, D)
+    return unit @ unit.T  # (N, N)
+
+
+def _grid_side(n: int, what: str) -> int:
+    side = math.isqrt(n)
+    if side * side != n:
+        raise ValueError(f"{what} has {n} patch rows, which is not a square grid; expected a square number")
+    return side
+
+
+def plot_position_similarity(
+    table: torch.Tensor,
+    class_token: bool = True,
+    title: str | None = None,
+    step: int = 1,
+    vmin: float | None = None,
+) -> Figure:
+    """A grid of small maps: map (r, c) shows how similar patch (r, c)'s
+    position embedding is to every other patch's (the paper's Fig. 7, centre).
+
+    Args:
+        table: shape (T, D) or (1, T, D), patches on a square grid.
+        class_token: whether row 0 is the class token's (it is left out).
+        title: the figure's title.
+        step: draw only every ``step``-th row and column of maps (for big grids).
+        vmin: the similarity drawn darkest (default: the smallest one in the
+            table; the brightest is always 1, a patch with itself).
+
+    Returns:
+        A matplotlib Figure.
+    """
+    sim = position_similarity(table, class_token)  # (N, N)
+    N = sim.shape[0]
+    side = _grid_side(N, "table")
+    step = check_positive_int(step, "step")
+    if step > side:
+        raise ValueError(f"step must be at most the grid side {side}, got {step}")
+    picks = list(range(0, side, step))
+    gap = max(1, side // 7)
+    cell = side + gap
+    canvas = np.full((len(picks) * cell - gap, len(picks) * cell - gap), np.nan)
+    for a, r in enumerate(picks):
+        for b, c in enumerate(picks):
+            canvas[a * cell : a * cell + side, b * cell : b * cell + side] = sim[r * side + c].reshape(side, side).numpy()
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), layout="constrained")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    if vmin is None:
+        vmin = float(sim.min())
+    elif not isinstance(vmin, (int, float)) or not -1.0 <= vmin < 1.0:
+        raise ValueError(f"vmin must be a number in [-1, 1), got {vmin!r}")
+    im = ax.imshow(canvas, cmap=cmap, vmin=vmin, vmax=1, interpolation="nearest")
+    centres = [a * cell + (side - 1) / 2 for a in range(len(picks))]
+    ax.set_xticks(centres, [str(c + 1) for c in picks], fontsize=7)
+    ax.set_yticks(centres, [str(r + 1) for r in picks], fontsize=7)
+    ax.set_xlabel("input patch column")
+    ax.set_ylabel("input patch row")
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="cosine similarity")
+    ax.set_title(title or f"Position embedding similarity ({side} x {side} patches)", fontsize=11)
+    return fig
+
+
+def plot_position_resize(
+    table: torch.Tensor,
+    resized: torch.Tensor,
+    channels: Sequence[int] = (0, 1, 2),
+    num_prefix_tokens: int = 1,
+) -> Figure:
+    """A few channels of a position table on its patch grid, before and after
+    resizing to a new grid.
+
+    Args:
+        table: the original table, shape (1, prefix + n*n, D).
+        resized: the resized table, shape (1, prefix + m*m, D).
+        channels: the channels d to draw (1 to 6 of them).
+        num_prefix_tokens: entries at the front that are not patches.
+
+    Returns:
+        A matplotlib Figure with one column per channel.
+    """
+    table = _tensor(table, "table", "(1, T, D)", 3)
+    resized = _tensor(resized, "resized", "(1, T', D)", 3)
+    if table.shape[0] != 1 or resized.shape[0] != 1 or table.shape[2] != resized.shape[2]:
+        raise ValueError(
+            f"table and resized must have shapes (1, T, D) and (1, T', D) with the same D, "
+            f"got {tuple(table.shape)} and {tuple(resized.shape)}"
+        )
+    if isinstance(num_prefix_tokens, bool) or not isinstance(num_prefix_tokens, int) or num_prefix_tokens < 0:
+        raise ValueError(f"num_prefix_tokens must be an integer >= 0, got {num_prefix_tokens!r}")
+    D = table.shape[2]
+    channels = list(channels) if not isinstance(channels, (str, bytes)) else []
+    if not 1 <= len(channels) <= 6 or not all(isinstance(d, int) and 0 <= d < D for d in channels):
+        raise ValueError(f"channels must be 1 to 6 indices in [0, {D}), got {channels!r}")
+    old = table[0, num_prefix_tokens:]  # (n*n, D)
+    new = resized[0, num_prefix_tokens:]  # (m*m, D)
+    n, m = _grid_side(old.shape[0], "table"), _grid_side(new.shape[0], "resized")
+    k = len(channels)
+    fig, axes = plt.subplots(2, k, figsize=(2.4 * k + 0.9, 5.0), layout="constrained", squeeze=False)
+    for j, d in enumerate(channels):
+        scale = max(old[:, d].abs().max().item(), new[:, d].abs().max().item(), 1e-12)
+        for row, (grid, side) in enumerate(((old, n), (new, m))):
+            ax = axes[row, j]
+            ax.imshow(grid[:, d].reshape(side, side).numpy(), cmap="RdBu_r", vmin=-scale, vmax=scale,
+                           interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(f"channel d = {d}", fontsize=10)
+    axes[0, 0].set_ylabel(f"original\n{n} x {n} grid")
+    axes[1, 0].set_ylabel(f"resized\n{m} x {m} grid")
+    fig.suptitle("red: positive, blue: negative (each channel on its own scale, shared by its two maps)",
+                 fontsize=9)
+    return fig
+
+
+def plot_pooling_comparison(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    metric: str = "test_accuracy",
+    groups: Mapping[str, str] | None = None,
+) -> Figure:
+    """Learning curves of models that differ in one choice (e.g. the pooling).
+
+    Args:
+        histories: label -> the list of per-epoch metric dicts that
+            :func:`vit_tutorial.train.fit` returns (each with "epoch" and ``metric``).
+        metric: the key to plot, e.g. "test_accuracy" or "train_loss".
+        groups: optional label -> group name (e.g. the pooling choice, when
+            each choice was run with several seeds): curves of one group share
+            a colour and differ in line style.
+
+    Returns:
+        A matplotlib Figure.
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError(f"histories must be a non-empty dict label -> list of epoch dicts, got {histories!r}")
+    if groups is not None and (not isinstance(groups, Mapping) or set(groups) != set(histories)):
+        raise ValueError(
+            f"groups must map every label of histories to a group name; labels {sorted(histories)}, "
+            f"got {groups!r}"
+        )
+    group_names = list(dict.fromkeys(groups.values())) if groups else list(histories)
+    styles = ["-", "--", ":", "-."]
+    seen: dict[str, int] = {}
+    fig, ax = plt.subplots(figsize=(6.0, 3.8), layout="constrained")
+    for label, history in histories.items():
+        points = []
+        for row in history:
+            if not isinstance(row, Mapping) or "epoch" not in row or metric not in row:
+                raise ValueError(f"histories[{label!r}] must be dicts with 'epoch' and {metric!r}, got {row!r}")
+            if row[metric] is not None:
+                points.append((row["epoch"], row[metric]))
+        if not points:
+            raise ValueError(f"histories[{label!r}] has no value for {metric!r}")
+        group = groups[label] if groups else label
+        k = seen.get(group, 0)
+        seen[group] = k + 1
+        colour = plt.get_cmap("tab10")(group_names.index(group) % 10)
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, marker="o", markersize=4, color=colour, ls=styles[k % len(styles)], label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -1,0 +1,329 @@
+"""Figures for the training chapter: data, schedule, curves, errors.
+
+Every function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
+Histories are the lists of per-epoch dicts that
+:func:`vit_tutorial.train.fit` returns (keys ``epoch``, ``train_loss``,
+``test_loss``, ``train_accuracy``, ``test_accuracy``, ...).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .._checks import check_positive_int
+from ..data import random_shift
+from ..train import TrainConfig, confusion_matrix, learning_rate_schedule
+
+__all__ = [
+    "plot_dataset_samples",
+    "plot_shift_augmentation",
+    "plot_lr_schedule",
+    "plot_training_curves",
+    "plot_confusion_matrix",
+    "plot_misclassified",
+    "plot_data_efficiency",
+]
+
+_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def _check_images(images: object, name: str = "images") -> torch.Tensor:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 1:
+        raise ValueError(
+            f"{name} must be a tensor of grey images (n, 1, H, W), got "
+            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+        )
+    return images.detach().float().cpu()
+
+
+def _check_labels(labels: object, n: int, name: str) -> torch.Tensor:
+    if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.shape[0] != n:
+        got = tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(f"{name} must be a 1-D tensor of {n} class indices, got {got}")
+    return labels.detach().cpu().long()
+
+
+def _grid(n: int, ncols: int, cell: float = 1.1, title_space: float = 0.35) -> tuple[Figure, np.ndarray]:
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, (cell + title_space) * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes
+
+
+def plot_dataset_samples(
+    images: torch.Tensor, labels: torch.Tensor, per_class: int = 2, num_classes: int = 10
+) -> Figure:
+    """The first ``per_class`` images of every class, one column per class.
+
+    Args:
+        images: (n, 1, H, W), any scale (each image is shown with its own range).
+        labels: (n,) class indices.
+        per_class: rows of the grid.
+        num_classes: columns of the grid (classes 0..num_classes-1).
+    """
+    images = _check_images(images)
+    labels = _check_labels(labels, images.shape[0], "labels")
+    check_positive_int(per_class, "per_class")
+    check_positive_int(num_classes, "num_classes")
+    fig, axes = plt.subplots(per_class, num_classes, figsize=(0.9 * num_classes, 0.95 * per_class + 0.3), squeeze=False)
+    for c in range(num_classes):
+        idx = torch.nonzero(labels == c).flatten()[:per_class].tolist()
+        for r in range(per_class):
+            ax = axes[r, c]
+            ax.axis("off")
+            if r < len(idx):
+                ax.imshow(images[idx[r], 0].numpy(), cmap="gray_r")
+            if r == 0:
+                ax.set_title(str(c), fontsize=10)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def plot_shift_augmentation(image: torch.Tensor, max_shift: int = 2, copies: int = 5, seed: int = 0) -> Figure:
+    """One image and ``copies`` randomly shifted versions of it (light augmentation).
+
+    Args:
+        image: (1, H, W) one grey image.
+        max_shift: the largest shift in pixels along each axis.
+        copies: how many shifted versions to draw.
+        seed: seed of the shifts.
+    """
+    if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 1:
+        got = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"image must be one grey image of shape (1, H, W), got {got}")
+    check_positive_int(copies, "copies")
+    x = image.detach().float().cpu()
+    shifted = random_shift(x[None].expand(copies, -1, -1, -1), max_shift, torch.Generator().manual_seed(seed))
+    fig, axes = _grid(copies + 1, copies + 1, cell=1.3)
+    axes.flat[0].imshow(x[0].numpy(), cmap="gray_r")
+    axes.flat[0].set_title("original", fontsize=9)
+    for i in range(copies):
+        axes.flat[i + 1].imshow(shifted[i, 0].numpy(), cmap="gray_r")
+        axes.flat[i + 1].set_title(f"shift {i + 1}", fontsize=9)
+    for ax in axes.flat:  # a faint frame shows that the digit moved, not the canvas
+        ax.axis("on")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def plot_lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:
+    """The learning rate at every step: linear warm-up, then cosine decay.
+
+    Args:
+        config: the :class:`~vit_tutorial.train.TrainConfig` to draw.
+        steps_per_epoch: optimisation steps in one epoch.
+    """
+    lrs = learning_rate_schedule(config, steps_per_epoch)
+    epochs = np.arange(1, len(lrs) + 1) / steps_per_epoch
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    ax.plot(epochs, lrs, color=_COLOURS[0])
+    if config.warmup_epochs > 0:
+        ax.axvspan(0, config.warmup_epochs, color="0.9", zorder=0)
+        ax.annotate("warm-up", xy=(config.warmup_epochs * 0.6, config.lr * 0.6),
+                    xytext=(config.warmup_epochs + 0.06 * config.epochs, config.lr * 0.3), fontsize=9,
+                    arrowprops=dict(arrowstyle="->", color="0.4"))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.set_xlim(0, config.epochs)
+    ax.set_ylim(0, config.lr * 1.08)
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.set_title(f"AdamW peak lr {config.lr:g}, {config.epochs} epochs x {steps_per_epoch} steps", fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _as_runs(histories: object) -> dict[str, list[dict]]:
+    if isinstance(histories, list):
+        histories = {"": histories}
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError(
+            f"histories must be a list of per-epoch dicts or a non-empty dict name -> list, got {type(histories).__name__}"
+        )
+    for name, h in histories.items():
+        if not isinstance(h, list) or not h or not all(isinstance(r, Mapping) and "epoch" in r for r in h):
+            raise ValueError(f"history {name!r} must be a non-empty list of dicts with an 'epoch' key (what fit returns)")
+    return dict(histories)
+
+
+def _plain_log_axis(ax: plt.Axes) -> None:
+    """Log scale with tick labels written as plain numbers (0.2, 0.5, 1, 2 ...)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def plot_training_curves(histories: list[dict] | Mapping[str, list[dict]], title: str | None = None) -> Figure:
+    """Loss and error rate per epoch, training (solid) and test (dashed).
+
+    Both panels use log scales: the first epochs (error 50 %) and the last
+    ones (error 2 %) are then equally readable. The error rate is
+    ``100 - accuracy`` in percent.
+
+    Args:
+        histories: one history (a list of per-epoch dicts) or several, as a
+            dict ``{"ViT": history, "CNN": history}`` (one colour each).
+        title: an optional figure title.
+    """
+    runs = _as_runs(histories)
+    fig, (ax_loss, ax_err) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for i, (name, h) in enumerate(runs.items()):
+        colour = _COLOURS[i % len(_COLOURS)]
+        prefix = f"{name} " if name else ""
+        for key, ax, style, what in (
+            ("train_loss", ax_loss, "-", "train"), ("test_loss", ax_loss, "--", "test"),
+            ("train_accuracy", ax_err, "-", "train"), ("test_accuracy", ax_err, "--", "test"),
+        ):
+            pts = [(r["epoch"], r[key]) for r in h if r.get(key) is not None]
+            if pts:
+                x, y = zip(*pts)
+                if "accuracy" in key:  # error rate in percent, floored so that 0 % stays on a log axis
+                    y = [max(100 * (1 - v), 0.05) for v in y]
+                ax.plot(x, y, style, color=colour, label=f"{prefix}{what}", marker="." if len(x) < 25 else None)
+    ax_loss.set_ylabel("cross-entropy (log scale)")
+    ax_err.set_ylabel("error rate, % (log scale)")
+    for ax in (ax_loss, ax_err):
+        _plain_log_axis(ax)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(
+    labels: torch.Tensor, predictions: torch.Tensor, num_classes: int = 10, title: str | None = None
+) -> Figure:
+    """Counts of (true class, predicted class); the diagonal is what is right.
+
+    Off-diagonal cells are coloured on their own scale so that the few
+    mistakes stand out; every non-zero count is written in its cell.
+
+    Args:
+        labels: (n,) true classes.
+        predictions: (n,) predicted classes.
+        num_classes: K, the matrix is K x K.
+        title: an optional title (the accuracy is added to it).
+    """
+    cm = confusion_matrix(labels, predictions, num_classes).numpy()  # (K, K)
+    K = num_classes
+    off = cm.astype(float).copy()
+    np.fill_diagonal(off, np.nan)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    vmax = max(1.0, np.nanmax(off)) if K > 1 else 1.0
+    im = ax.imshow(off, cmap="Reds", vmin=0, vmax=vmax)
+    for i in range(K):
+        ax.add_patch(plt.Rectangle((i - 0.5, i - 0.5), 1, 1, color="#c7e9c0"))
+        for j in range(K):
+            if cm[i, j]:
+                strong = i != j and cm[i, j] > 0.6 * vmax
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if strong else "black")
+    ax.set_xticks(range(K))
+    ax.set_yticks(range(K))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    acc = np.trace(cm) / max(1, cm.sum())
+    ax.set_title(f"{title + ': ' if title else ''}{acc:.1%} correct ({cm.sum() - np.trace(cm)} errors)", fontsize=10)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="errors in the cell")
+    from matplotlib.ticker import MaxNLocator
+
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
+    fig.tight_layout()
+    return fig
+
+
+def plot_misclassified(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    logits: torch.Tensor,
+    max_images: int = 12,
+    ncols: int = 6,
+) -> Figure:
+    """The misclassified images, most confident mistakes first.
+
+    Each image is titled ``true -> predicted (probability)``.
+
+    Args:
+        images: (n, 1, H, W).
+        labels: (n,) true classes.
+        logits: (n, classes) the model's outputs.
+        max_images: how many mistakes to show at most.
+        ncols: images per row.
+    """
+    images = _check_images(images)
+    n = images.shape[0]
+    labels = _check_labels(labels, n, "labels")
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != n:
+        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"logits must be a tensor (n, classes) with n = {n}, got {got}")
+    check_positive_int(max_images, "max_images")
+    check_positive_int(ncols, "ncols")
+    probs = logits.detach().float().cpu().softmax(dim=1)  # (n, classes)
+    conf, pred = probs.max(dim=1)  # (n,), (n,)
+    wrong = torch.nonzero(pred != labels).flatten()
+    if len(wrong) == 0:
+        fig, ax = plt.subplots(figsize=(4, 1))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no mistakes", ha="center", va="center")
+        return fig
+    wrong = wrong[conf[wrong].argsort(descending=True, stable=True)][:max_images]
+    fig, axes = _grid(len(wrong), ncols, cell=1.35, title_space=0.4)
+    for ax, i in zip(axes.flat, wrong.tolist()):
+        ax.imshow(images[i, 0].numpy(), cmap="gray_r")
+        ax.set_title(f"{labels[i].item()} \u2192 {pred[i].item()} ({conf[i].item():.0%})", fontsize=9, color="#b2182b")
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def plot_data_efficiency(results: Sequence[Mapping], title: str | None = None) -> Figure:
+    """Test accuracy against the number of training images, one line per model.
+
+    Args:
+        results: dicts with keys ``model`` (a name), ``train_images`` and
+            ``test_accuracy`` (0..1), e.g. from ``benchmarks/results/train_mnist.json``.
+        title: an optional title.
+    """
+    if not isinstance(results, Sequence) or not results:
+        raise ValueError(f"results must be a non-empty list of dicts, got {type(results).__name__}")
+    for r in results:
+        if not isinstance(r, Mapping) or not {"model", "train_images", "test_accuracy"} <= set(r):
+            raise ValueError(f"each result needs 'model', 'train_images' and 'test_accuracy', got {r!r}")
+    models = list(dict.fromkeys(r["model"] for r in results))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for i, m in enumerate(models):
+        pts = sorted((r["train_images"], 100 * r["test_accuracy"]) for r in results if r["model"] == m)
+        x, y = zip(*pts)
+        ax.plot(x, y, "o-", color=_COLOURS[i % len(_COLOURS)], label=m)
+        for xi, yi in pts:
+            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 6 if i == 0 else -13),
+                        ha="center", fontsize=8, color=_COLOURS[i % len(_COLOURS)])
+    ax.set_xscale("log")
+    xs = sorted({r["train_images"] for r in results})
+    ax.set_xticks(xs)
+    ax.set_xticklabels([str(x) for x in xs])
+    ax.minorticks_off()
+    ax.set_xlabel("training images (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    lo = min(100 * r["test_accuracy"] for r in results)
+    ax.set_ylim(lo - 4, 101)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
