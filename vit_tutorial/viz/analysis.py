@@ -27,6 +27,7 @@ from matplotlib.patches import Rectangle
 from .._checks import check_positive_int, check_rank
 from ..analysis import query_attention_map, stack_attentions
 from ..images import to_display
+from ._animation import offline_jshtml
 
 __all__ = [
     "plot_attention_grid",
@@ -393,7 +394,7 @@ def animate_attention_sweep(
             return []
 
         anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
-        html = anim.to_jshtml(default_mode="loop")
+        html = offline_jshtml(anim)
     plt.close(fig)
     return html
 

@@ -30,6 +30,7 @@ from ..attention import MultiHeadSelfAttention
 from ..flops import attention_memory
 from ..images import to_display
 from ..patches import patchify
+from ._animation import offline_jshtml
 
 __all__ = [
     "HEAD_NAMES",
@@ -541,6 +542,6 @@ def animate_head_attention(
             return []
 
         anim = FuncAnimation(fig, draw, frames=len(qs), interval=interval, blit=False)
-        html = anim.to_jshtml(default_mode="loop")
+        html = offline_jshtml(anim)
     plt.close(fig)
     return html

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from .._checks import check_divisible, check_positive_int
 from ..images import to_display
 from ..patches import patchify
+from ._animation import offline_jshtml
 
 __all__ = [
     "patch_sizes_dividing",
@@ -300,7 +301,7 @@ def animate_patch_sizes(
             return []
 
         anim = FuncAnimation(fig, draw, frames=len(sizes), interval=interval, blit=False)
-        html = anim.to_jshtml(default_mode="loop")
+        html = offline_jshtml(anim)
     plt.close(fig)
     return html
 
