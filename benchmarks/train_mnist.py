@@ -1,7 +1,8 @@
 """How fast does the chapter's ViT reach 98 % on MNIST-5k, and how does a CNN compare?
 
     python benchmarks/train_mnist.py                 # the chapter's ViT (via the CLI) and the CNN
-    python benchmarks/train_mnist.py --nproc 2       # the ViT under torchrun, 2 processes x 1 thread
+    python benchmarks/train_mnist.py --nproc 2 --threads 1 --skip-cnn   # the ViT under torchrun, 2 processes x 1 thread
+    python benchmarks/train_mnist.py --threads 2 --skip-cnn --epochs 2  # time 2 epochs, 1 process x 2 threads
     python benchmarks/train_mnist.py --tune          # the tuning grid (long: ~1 h on 2 quiet cores)
     python benchmarks/train_mnist.py --tune p7 p4    # some of its rows
     python benchmarks/train_mnist.py --quick         # checks that the script works (seconds)
@@ -50,12 +51,12 @@ from common import format_table, machine_info, timestamp  # noqa: E402
 from vit_tutorial import ViT, count_parameters, vit_config  # noqa: E402
 from vit_tutorial.baselines import SmallCNN  # noqa: E402
 from vit_tutorial.data import load_dataset  # noqa: E402
-from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit  # noqa: E402
+from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit, init_position_embedding  # noqa: E402
 
 RESULT = HERE / "results" / "train_mnist.json"
 
 #: The chapter's command (README, chapter 9): it produced vit_tutorial/checkpoints/vit-tiny-mnist5k.
-CHAPTER_ARGS = ["--dataset", "mnist5k", "--preset", "ViT-Tiny", "--set", "patch_size=7",
+CHAPTER_ARGS = ["--dataset", "mnist5k", "--preset", "ViT-Tiny", "--set", "patch_size=7", "--pos-init-std", "0.5",
                 "--batch-size", "64", "--augment-shift", "1", "--epochs", "30"]
 
 #: The CNN baseline trains with the chapter's recipe (the same TrainConfig as the ViT run).
@@ -68,6 +69,7 @@ CNN_WIDTH = 16
 #: clipping at 1.0, shifts of up to 2 pixels).
 P7 = {"patch_size": 7}
 S1 = {"batch_size": 64, "augment_shift": 1}
+POS = {**P7, "pos_init_std": 0.5}  # the position table re-drawn with std 0.5 (init_position_embedding)
 TUNING: dict[str, tuple[dict, dict]] = {
     "P=7 (defaults)": (P7, {"epochs": 30}),
     "P=7, batch 64": (P7, {"epochs": 30, "batch_size": 64}),
@@ -82,9 +84,16 @@ TUNING: dict[str, tuple[dict, dict]] = {
     "P=7, shift 1, MLP 256": ({**P7, "mlp_dim": 256}, {"epochs": 30, **S1}),
     "P=7, shift 1, no smoothing": (P7, {"epochs": 30, **S1, "label_smoothing": 0.0}),
     "P=7, shift 1, 45 epochs": (P7, {"epochs": 45, **S1}),
-    "P=7, shift 1, h=8": ({**P7, "heads": 8}, {"epochs": 30, **S1}),
-    "P=7, shift 1, D=96": ({**P7, "dim": 96, "mlp_dim": 192}, {"epochs": 30, **S1}),
-    "P=7, shift 1, 5 warm-up epochs": (P7, {"epochs": 30, **S1, "warmup_epochs": 5}),
+    "P=7, shift 1, rotate 10, scale 0.1": (P7, {"epochs": 30, **S1, "augment_rotation": 10.0, "augment_scale": 0.1}),
+    "P=7, shift 1, pos std 0.5 (chapter)": (POS, {"epochs": 30, **S1}),
+    "the same, seed 1": (POS, {"epochs": 30, **S1, "seed": 1}),
+    "P=7, shift 1, pos std 1.0": ({**P7, "pos_init_std": 1.0}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, L=6": ({**POS, "depth": 6}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, D=96": ({**POS, "dim": 96, "mlp_dim": 192}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, dropout 0.1": ({**POS, "dropout": 0.1}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, rotate 10, scale 0.1": (POS, {"epochs": 30, **S1, "augment_rotation": 10.0, "augment_scale": 0.1}),
+    "P=4, shift 1, pos 0.5": ({"pos_init_std": 0.5}, {"epochs": 25, **S1}),
+    "P=4, D=32, MLP 128, shift 1, pos 0.5": ({"pos_init_std": 0.5, "dim": 32, "mlp_dim": 128}, {"epochs": 30, **S1}),
     "CNN width 16, shift 1": ({"cnn": True, "width": 16}, {"epochs": 30, **S1}),
 }
 
@@ -103,10 +112,12 @@ def _first_reaching(history: list[dict], target: float) -> tuple[int | None, flo
     return None, None
 
 
-def run_chapter(threads: int, nproc: int, quick: bool, device: str) -> dict:
+def run_chapter(threads: int, nproc: int, quick: bool, device: str, epochs: int | None = None) -> dict:
     """Run the chapter's CLI command in a temporary folder; return its summary."""
     out = Path(tempfile.mkdtemp(prefix="vit-train-bench-")) / "run"
     args = [*CHAPTER_ARGS, "--out", str(out), "--threads", str(threads), "--no-progress", "--device", device]
+    if epochs is not None:  # a shorter run, to time the epochs only
+        args += ["--epochs", str(epochs)]
     if quick:
         args += ["--epochs", "1", "--train-fraction", "0.05"]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "GLOO_SOCKET_IFNAME": "lo"}
@@ -179,7 +190,10 @@ def run_tuning_row(name: str, quick: bool) -> dict:
     if model_over.get("cnn"):
         model = SmallCNN(width=model_over.get("width", CNN_WIDTH))
     else:
-        model = ViT(vit_config("ViT-Tiny", **model_over))
+        fields = {k: v for k, v in model_over.items() if k != "pos_init_std"}
+        model = ViT(vit_config("ViT-Tiny", **fields))
+        if "pos_init_std" in model_over:
+            init_position_embedding(model, model_over["pos_init_std"])
     cpu = []
     last = [time.process_time()]
 
@@ -226,6 +240,9 @@ def main() -> None:
     p.add_argument("--nproc", type=int, default=1, help="processes for the ViT run (torchrun when > 1)")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     p.add_argument("--skip-cnn", action="store_true", help="only the ViT")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="train the ViT for this many epochs instead of the chapter's (a timing check; "
+                   "stored under its own key)")
     p.add_argument("--skip-vit", action="store_true",
                    help="only the CNN (with the recipe recorded in the bundled checkpoint's metrics.json)")
     p.add_argument("--tune", nargs="*", default=None, metavar="ROW",
@@ -235,6 +252,8 @@ def main() -> None:
     args = p.parse_args()
     if args.threads < 1 or args.nproc < 1:
         p.error("--threads and --nproc must be positive integers")
+    if args.epochs is not None and (args.epochs < 1 or not args.skip_cnn):
+        p.error("--epochs must be a positive integer and goes with --skip-cnn (the CNN keeps the chapter's recipe)")
     result_file = args.out / RESULT.name
     doc = json.loads(result_file.read_text()) if result_file.is_file() else {}
     doc.setdefault("benchmark", "train_mnist")
@@ -260,7 +279,7 @@ def main() -> None:
             p.error("--skip-cnn and --skip-vit leave nothing to run")
         runs = []
         if not args.skip_vit:
-            runs.append(run_chapter(args.threads, args.nproc, args.quick, args.device))
+            runs.append(run_chapter(args.threads, args.nproc, args.quick, args.device, args.epochs))
             recipe = runs[0]["train_config"]
         else:
             recipe = json.loads((BUNDLED_CHECKPOINT / "metrics.json").read_text())["train_config"]
@@ -269,6 +288,8 @@ def main() -> None:
         print(format_table(runs, COLUMNS))
         for row in runs:
             key = f"{'cnn' if row['name'].startswith('SmallCNN') else 'vit'}_{row['processes']}proc_x_{row['threads_per_process']}thread"
+            if args.epochs is not None and not row["name"].startswith("SmallCNN"):
+                key += f"_{args.epochs}epochs"
             doc.setdefault("runs", {})[key] = {"timestamp": timestamp(), "machine": machine_info(args.device), **row}
         if not args.skip_cnn:
             doc["cnn"] = runs[-1]  # the latest CNN baseline, read by chapter 9

@@ -9,10 +9,12 @@ Every script trains small models on MNIST-5k (or times layers), then writes
 which the chapter notebooks read and plot. They never train anything that
 takes longer than a few seconds themselves.
 
-The model and the recipe are chapter 9's: the ViT-Tiny configuration and
-the :class:`~vit_tutorial.train.TrainConfig` stored with the bundled
-checkpoint (``vit_tutorial/checkpoints/vit-tiny-mnist5k/metrics.json``), read
-at run time, so the experiments follow chapter 9 if it is retrained.
+The model and the recipe are chapter 9's: the ViT-Tiny configuration, the
+:class:`~vit_tutorial.train.TrainConfig` and the initial spread of the
+position table (``pos_init_std``) stored with the bundled checkpoint
+(``vit_tutorial/checkpoints/vit-tiny-mnist5k/metrics.json``), read at run
+time, so the experiments follow chapter 9 if it is retrained. Every model with
+a learned absolute position table gets chapter 9's initialisation of it.
 
 The training budget. Every run sees the same number of training images,
 ``budget_epochs x 4,000`` (the size of the full training split; 30 passes by
@@ -22,9 +24,9 @@ about the same compute, and the learning-rate schedule (warm-up, cosine) is
 stretched to the same length in images.
 
 Runs are cached (metrics and weights) in ``$VIT_EXPERIMENT_CACHE`` (default
-``/tmp/vit-experiment-cache``), keyed by the model, the data share, the seed and
-the training config, so that scripts sharing a run train it once;
-``--no-cache`` retrains.
+``/tmp/vit-experiment-cache``), keyed by the model, the data share, the seed,
+the recipe and a fingerprint of the package's model and training code, so
+that scripts sharing a run train it once; ``--no-cache`` retrains.
 """
 from __future__ import annotations
 
@@ -50,7 +52,9 @@ if str(REPO) not in sys.path:  # run as `python experiments/x.py` from a fresh c
 from vit_tutorial.config import ViTConfig  # noqa: E402
 from vit_tutorial.data import DataSplits, Split, load_dataset  # noqa: E402
 from vit_tutorial.model import count_parameters  # noqa: E402
-from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit  # noqa: E402
+from vit_tutorial.model import ViT  # noqa: E402
+from vit_tutorial.position import trunc_normal_init  # noqa: E402
+from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit, init_position_embedding  # noqa: E402
 
 RESULTS_DIR = REPO / "experiments" / "results"
 FULL_TRAIN = 4000  # images in MNIST-5k's training split
@@ -117,15 +121,54 @@ def load_data(quick: bool) -> DataSplits:
     return data
 
 
-def chapter9() -> tuple[ViTConfig, dict]:
-    """Chapter 9's ViT-Tiny configuration and training recipe, as stored in
-    the bundled checkpoint's ``metrics.json``."""
+def _chapter9_meta() -> dict:
     path = Path(BUNDLED_CHECKPOINT) / "metrics.json"
     if not path.is_file():
         raise ValueError(f"expected chapter 9's checkpoint metrics at {path}; train it first "
                          f"(python -m vit_tutorial.train)")
-    meta = json.loads(path.read_text())
+    return json.loads(path.read_text())
+
+
+def chapter9() -> tuple[ViTConfig, dict]:
+    """Chapter 9's ViT-Tiny configuration and training recipe, as stored in
+    the bundled checkpoint's ``metrics.json``."""
+    meta = _chapter9_meta()
     return ViTConfig.from_dict(meta["model_config"]), dict(meta["train_config"])
+
+
+def pos_init_std() -> float | None:
+    """Chapter 9's initial standard deviation of the position table (None: ViT's default 0.02)."""
+    return _chapter9_meta().get("pos_init_std")
+
+
+def init_positions(model: nn.Module) -> nn.Module:
+    """Give a model's learned absolute position table chapter 9's initialisation.
+
+    ViTs (and the conv-stem hybrid) go through
+    :func:`~vit_tutorial.train.init_position_embedding`; the PVT-like model's
+    table is redrawn the same way. Models without such a table are unchanged.
+    """
+    std = pos_init_std()
+    if not std:
+        return model
+    if isinstance(model, ViT) and model.config.pos_embedding == "learned":
+        return init_position_embedding(model, std)
+    table = getattr(model, "pos_embed", None)
+    if isinstance(table, nn.Parameter):
+        with torch.no_grad():
+            trunc_normal_init(table, std=float(std))
+    return model
+
+
+def code_fingerprint() -> str:
+    """A hash of the package's model and training code (not its figures or checks)."""
+    pkg = REPO / "vit_tutorial"
+    files = sorted(pkg.glob("*.py")) + sorted((pkg / "variants").glob("*.py"))
+    h = hashlib.sha1()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def tiny_config(**overrides) -> ViTConfig:
@@ -151,7 +194,8 @@ def train_config(budget_epochs: float, fraction: float, seed: int, n_train: int)
 
 def _key(model_name: str, fraction: float, seed: int, config: TrainConfig, quick: bool) -> str:
     blob = json.dumps({"model": model_name, "fraction": fraction, "seed": seed, "quick": quick,
-                       "config": config.to_dict()}, sort_keys=True)
+                       "config": config.to_dict(), "pos_init_std": pos_init_std(), "code": code_fingerprint()},
+                      sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
 
 
@@ -168,7 +212,8 @@ def train_run(
     """Train ``build()`` on a stratified ``fraction`` of the training split.
 
     The model is built after ``torch.manual_seed(seed)``, so its
-    initialisation depends on the seed too. Returns ``(row, model)``: the
+    initialisation depends on the seed too, and its position table (if it
+    has a learned one) is initialised as in chapter 9. Returns ``(row, model)``: the
     row holds the model name, data share, seed, images, epochs, steps,
     parameters, final test accuracy and loss, and the training seconds.
     """
@@ -178,7 +223,7 @@ def train_run(
     key = _key(model_name, fraction, seed, config, quick)
     cache_json, cache_pt = CACHE_DIR / f"{key}.json", CACHE_DIR / f"{key}.pt"
     torch.manual_seed(seed)
-    model = build()
+    model = init_positions(build())
     if use_cache and cache_json.is_file() and cache_pt.is_file():
         model.load_state_dict(torch.load(cache_pt, weights_only=True))
         model.eval()
@@ -246,5 +291,7 @@ def recipe(budget_epochs: float) -> dict:
                   "cosine decay; otherwise chapter 9's recipe",
         "budget_epochs": budget_epochs,
         "train_config": d,
+        "pos_init_std": pos_init_std(),
+        "code_fingerprint": code_fingerprint(),
         "dataset": "mnist5k (4,000 train / 1,000 test, stratified); subsets stratified with the run's seed",
     }

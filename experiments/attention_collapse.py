@@ -12,7 +12,7 @@ Writes experiments/results/attention_collapse.json.
 from __future__ import annotations
 
 import torch
-from _common import base_parser, load_data, recipe, setup, tiny_config, train_run, write_result
+from _common import base_parser, init_positions, load_data, recipe, setup, tiny_config, train_run, write_result
 
 import vit_tutorial as vt
 from vit_tutorial.variants import consecutive_layer_similarity, cross_layer_similarity
@@ -56,7 +56,7 @@ def main() -> None:
     for seed in args.seeds:
         for depth in args.depths:
             torch.manual_seed(seed)
-            untrained = build(depth)()
+            untrained = init_positions(build(depth)())  # the trained model's starting point
             row, trained = train_run(f"ViT-Deep{depth}-D32", build(depth), data, 1.0, seed, args.budget_epochs,
                                      quick=args.quick, use_cache=not args.no_cache)
             rows.append({**row, "depth": depth, "trained": measure(trained, images),

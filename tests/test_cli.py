@@ -33,13 +33,14 @@ def one_thread():
 
 def test_train_then_resume(tmp_path):
     out = tmp_path / "run"
-    first = run_cli(*TINY, "--out", str(out), "--epochs", "1")
+    first = run_cli(*TINY, "--out", str(out), "--epochs", "1", "--pos-init-std", "0.5")
     assert "epoch 1: test accuracy" in first.stdout
     assert {p.name for p in out.iterdir()} == {"model.safetensors", "config.json", "metrics.json", STATE_FILE}
     m1 = json.loads((out / "metrics.json").read_text())
     assert m1["epochs"] == 1 and len(m1["history"]) == 1 and m1["world_size"] == 1
     assert 0 <= m1["test_accuracy"] <= 1 and m1["train_seconds"] > 0
     assert m1["model_config"]["image_size"] == 8  # taken from the dataset
+    assert m1["pos_init_std"] == 0.5
 
     second = run_cli(*TINY, "--out", str(out), "--epochs", "2", "--resume")
     assert "epoch 2: test accuracy" in second.stdout
@@ -82,6 +83,9 @@ def test_errors(tmp_path, capsys):
     expect_error(capsys, [*TINY, "--out", out, "--preset", "ViT-S/16"], "known presets")
     expect_error(capsys, [*TINY, "--out", out, "--set", "patch_size=3"], "not divisible by the patch size 3")
     expect_error(capsys, [*TINY, "--out", out, "--train-fraction", "0"], "--train-fraction must be in (0, 1]")
+    expect_error(capsys, [*TINY, "--out", out, "--pos-init-std", "0"], "--pos-init-std must be a positive number")
+    expect_error(capsys, [*TINY, "--out", out, "--pos-init-std", "0.5", "--set", "pos_embedding=sincos"],
+                 "--pos-init-std needs a learned position table")
     afile = tmp_path / "file.txt"
     afile.write_text("not a directory")
     expect_error(capsys, [*TINY, "--out", str(afile)], "exists and is not a directory")

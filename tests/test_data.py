@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from vit_tutorial.data import DATASETS, DataSplits, Split, load_dataset, random_shift
+from vit_tutorial.data import DATASETS, DataSplits, Split, load_dataset, random_affine, random_shift
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,40 @@ def test_random_shift_fills_with_the_border_value():
     assert torch.allclose(y.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)))
 
 
+def centre_of_mass(y):
+    B, C, H, W = y.shape
+    rows = torch.arange(H, dtype=torch.float32)[:, None]
+    cols = torch.arange(W, dtype=torch.float32)[None, :]
+    m = y[:, 0].clamp(min=0)  # (B, H, W)
+    total = m.sum(dim=(1, 2))
+    return (m * rows).sum(dim=(1, 2)) / total, (m * cols).sum(dim=(1, 2)) / total
+
+
+def test_random_affine_shift_rotation_scale():
+    x = torch.zeros(32, 1, 21, 21)
+    x[:, :, 8:13, 8:13] = 1.0  # a bright square in the centre
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(random_affine(x), x)  # nothing asked, nothing changed
+    # shifts only: the square's centre moves by at most max_shift along each axis, and it does move
+    y = random_affine(x, max_shift=2.0, generator=g)
+    r, c = centre_of_mass(y)
+    assert (r - 10).abs().max() <= 2.01 and (c - 10).abs().max() <= 2.01
+    assert (r - 10).abs().max() > 0.5
+    # rotation only: the centre stays, the mass is (nearly) kept
+    y = random_affine(x, max_rotation=30.0, generator=g)
+    r, c = centre_of_mass(y)
+    assert torch.allclose(r, torch.full_like(r, 10.0), atol=0.05) and torch.allclose(c, torch.full_like(c, 10.0), atol=0.05)
+    assert torch.allclose(y.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)), rtol=0.1)
+    # scale only: the square's area changes by a factor between (1 - s)^2 and (1 + s)^2
+    y = random_affine(x, max_scale=0.2, generator=g)
+    ratio = y.sum(dim=(1, 2, 3)) / 25.0
+    assert ratio.min() >= 0.8**2 - 0.05 and ratio.max() <= 1.2**2 + 0.05 and ratio.std() > 0.05
+    # reproducible, and the background (the border value) is kept
+    a = random_affine(x - 0.3, 1.0, 10.0, 0.1, torch.Generator().manual_seed(5))
+    b = random_affine(x - 0.3, 1.0, 10.0, 0.1, torch.Generator().manual_seed(5))
+    assert torch.equal(a, b) and torch.allclose(a[:, :, 0, 0], torch.full((32, 1), -0.3))
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="known datasets: mnist5k, digits"):
         load_dataset("cifar10")
@@ -103,4 +137,12 @@ def test_bad_input():
         random_shift(torch.zeros(2, 1, 8, 8), 1, generator=0)
     with pytest.raises(ValueError, match="same length"):
         Split(torch.zeros(3, 1, 8, 8), torch.zeros(2, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"max_rotation must be a number in \[0, 180"):
+        random_affine(torch.zeros(2, 1, 8, 8), max_rotation=200)
+    with pytest.raises(ValueError, match=r"max_scale must be a number in \[0, 1\)"):
+        random_affine(torch.zeros(2, 1, 8, 8), max_scale=1.0)
+    with pytest.raises(ValueError, match="max_shift must be a number >= 0"):
+        random_affine(torch.zeros(2, 1, 8, 8), max_shift=-1)
+    with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
+        random_affine(torch.zeros(8, 8), max_shift=1)
     assert isinstance(d, DataSplits)

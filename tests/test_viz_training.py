@@ -10,6 +10,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from vit_tutorial.train import TrainConfig  # noqa: E402
 from vit_tutorial.viz import (  # noqa: E402
+    plot_accuracy_runs,
     plot_confusion_matrix,
     plot_data_efficiency,
     plot_dataset_samples,
@@ -90,6 +91,16 @@ def test_samples_shift_schedule_and_data_efficiency():
         {"model": "CNN", "train_images": 4000, "test_accuracy": 0.99},
     ])
     assert [line.get_label() for line in fig.axes[0].lines] == ["ViT", "CNN"]
+
+
+def test_accuracy_runs():
+    fig = plot_accuracy_runs({"a": [0.5, 0.9, 0.99], "b": [0.2, 0.6]}, title="t", target=0.98)
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.lines[:2]] == ["a", "b"]
+    assert np.allclose(ax.lines[0].get_ydata(), [50, 10, 1])
+    assert ax.lines[2].get_ydata()[0] == pytest.approx(2.0)  # the target line
+    with pytest.raises(ValueError, match="accuracies in \\[0, 1\\]"):
+        plot_accuracy_runs({"a": [95.0]})
 
 
 def test_bad_input():

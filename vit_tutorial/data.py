@@ -19,6 +19,7 @@ the images are grey), so the test split never leaks into pre-processing.
 
 :func:`random_shift` is the light augmentation used in training: every image
 moves by a random whole number of pixels (up to ``max_shift``) along each axis.
+:func:`random_affine` adds small random rotations and scalings.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ import torch.nn.functional as F
 
 from ._checks import check_rank
 
-__all__ = ["Split", "DataSplits", "DATASETS", "load_dataset", "random_shift"]
+__all__ = ["Split", "DataSplits", "DATASETS", "load_dataset", "random_shift", "random_affine"]
 
 #: Dataset name -> where it comes from and how it is split.
 DATASETS = {
@@ -223,3 +224,56 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generato
     batch = torch.arange(B, device=images.device)[:, None, None]  # (B, 1, 1)
     out = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
     return out.permute(0, 3, 1, 2).contiguous()  # (B, C, H, W)
+
+
+def random_affine(
+    images: torch.Tensor,
+    max_shift: float = 0.0,
+    max_rotation: float = 0.0,
+    max_scale: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Move, turn and resize every image by a small random amount.
+
+    Each image gets its own shift (uniform in ``-max_shift .. max_shift``
+    pixels along each axis, not necessarily whole), rotation (uniform in
+    ``-max_rotation .. max_rotation`` degrees, about the centre) and scale
+    (uniform in ``1 - max_scale .. 1 + max_scale``). Pixels are resampled
+    bilinearly; those that come in from outside copy the nearest border
+    pixel (the background, for digits).
+
+    Args:
+        images: (B, C, H, W).
+        max_shift: largest shift in pixels, >= 0.
+        max_rotation: largest rotation in degrees, in [0, 180].
+        max_scale: largest relative change of size, in [0, 1).
+        generator: a ``torch.Generator`` on the CPU for reproducible draws.
+
+    Returns:
+        A new tensor of shape (B, C, H, W).
+    """
+    check_rank(images, 4, "images", "(B, C, H, W)")
+    def number(value: object) -> bool:
+        return not isinstance(value, bool) and isinstance(value, (int, float))
+
+    if not number(max_shift) or max_shift < 0:
+        raise ValueError(f"max_shift must be a number >= 0 (pixels), got {max_shift!r}")
+    if not number(max_rotation) or not 0 <= max_rotation <= 180:
+        raise ValueError(f"max_rotation must be a number in [0, 180] (degrees), got {max_rotation!r}")
+    if not number(max_scale) or not 0 <= max_scale < 1:
+        raise ValueError(f"max_scale must be a number in [0, 1), got {max_scale!r}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    B, C, H, W = images.shape
+    if B == 0 or (max_shift == 0 and max_rotation == 0 and max_scale == 0):
+        return images.clone()
+    u = torch.rand(4, B, generator=generator) * 2 - 1  # (4, B) uniform in [-1, 1]
+    angle = u[0] * max_rotation * torch.pi / 180  # (B,)
+    scale = 1 + u[1] * max_scale  # (B,)
+    # affine_grid maps OUTPUT coordinates in [-1, 1] to INPUT coordinates, so invert the scale
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale  # (B,), (B,)
+    tx, ty = -u[2] * max_shift * 2 / W, -u[3] * max_shift * 2 / H  # (B,) shifts in grid units
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)  # (B, 2, 3)
+    theta = theta.to(device=images.device, dtype=images.dtype)
+    grid = F.affine_grid(theta, [B, C, H, W], align_corners=False)  # (B, H, W, 2)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)  # (B, C, H, W)

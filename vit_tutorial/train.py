@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import PRESETS, ViTConfig, vit_config
-from .data import DATASETS, DataSplits, Split, load_dataset, random_shift
+from .data import DATASETS, DataSplits, Split, load_dataset, random_affine, random_shift
 from .model import ViT, count_parameters
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "predict",
     "confusion_matrix",
     "learning_rate_schedule",
+    "init_position_embedding",
     "save_checkpoint",
     "load_checkpoint",
     "BUNDLED_CHECKPOINT",
@@ -90,6 +91,11 @@ class TrainConfig:
             in the training targets (0 = plain one-hot).
         grad_clip: clip the global gradient norm to this value; 0 = no clipping.
         augment_shift: shift training images by up to this many pixels (0 = off).
+        augment_rotation: also rotate them by up to this many degrees (0 = off).
+        augment_scale: also scale them by up to this relative amount (0 = off).
+            With a rotation or a scale, the shift is continuous and all three go
+            through :func:`~vit_tutorial.data.random_affine`; otherwise the shift
+            is by whole pixels (:func:`~vit_tutorial.data.random_shift`).
         seed: seeds the batch order, the augmentation and torch's global RNG.
         device: ``"auto"`` (CUDA if available, else CPU), ``"cpu"``, ``"cuda"``
             or ``"cuda:N"``.
@@ -107,6 +113,8 @@ class TrainConfig:
     label_smoothing: float = 0.1
     grad_clip: float = 1.0
     augment_shift: int = 2
+    augment_rotation: float = 0.0
+    augment_scale: float = 0.0
     seed: int = 0
     device: str = "auto"
     eval_every: int = 1
@@ -125,6 +133,10 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
+        if not 0.0 <= self.augment_rotation <= 180.0:
+            raise ValueError(f"augment_rotation must be in [0, 180] degrees, got {self.augment_rotation!r}")
+        if not 0.0 <= self.augment_scale < 1.0:
+            raise ValueError(f"augment_scale must be in [0, 1), got {self.augment_scale!r}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if self.min_lr > self.lr:
@@ -217,6 +229,15 @@ def _lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float)
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     progress = min(1.0, progress)
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _augment(images: torch.Tensor, config: TrainConfig, generator: torch.Generator) -> torch.Tensor:
+    """The training images of one epoch, augmented as the config says."""
+    if config.augment_rotation or config.augment_scale:
+        return random_affine(images, float(config.augment_shift), config.augment_rotation, config.augment_scale, generator)
+    if config.augment_shift:
+        return random_shift(images, config.augment_shift, generator)
+    return images
 
 
 def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
@@ -364,6 +385,39 @@ def _warmup_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     return max(1, round(config.warmup_epochs * steps_per_epoch)) if config.warmup_epochs > 0 else 0
 
 
+def init_position_embedding(model: ViT, std: float) -> ViT:
+    """Re-draw a ViT's learned position table from a truncated normal (in place).
+
+    ViT starts its position table with std 0.02 (as the paper and timm do).
+    With hundreds of millions of images that hardly matters; with 4,000 the
+    table needs several epochs just to grow large enough, compared with the
+    patch embeddings, to tell the patches apart, and the model learns little
+    meanwhile. Starting it larger (e.g. std 0.5) skips that phase.
+
+    Args:
+        model: a :class:`~vit_tutorial.model.ViT` with ``pos_embedding="learned"``.
+        std: the standard deviation; values are truncated at +-2 std.
+
+    Returns:
+        The same model.
+    """
+    from .position import LearnedPositionEmbedding, trunc_normal_init
+
+    model = getattr(model, "module", model)
+    if not isinstance(model, ViT):
+        raise ValueError(f"model must be a vit_tutorial ViT, got {type(model).__name__}")
+    if not isinstance(model.pos_embed, LearnedPositionEmbedding):
+        raise ValueError(
+            f"only a learned position table can be re-initialised; this model has "
+            f"pos_embedding={model.config.pos_embedding!r}"
+        )
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or not math.isfinite(std) or std <= 0:
+        raise ValueError(f"std must be a positive number, got {std!r}")
+    with torch.no_grad():
+        trunc_normal_init(model.pos_embed.weight, std=float(std))
+    return model
+
+
 # ----------------------------------------------------------------------------- training
 
 
@@ -472,7 +526,7 @@ def fit(
             net.train()
             g = _epoch_generator(config.seed, epoch)
             batches = _global_batches(n, config.batch_size, world, g)
-            x_epoch = random_shift(train_x, config.augment_shift, g) if config.augment_shift else train_x
+            x_epoch = _augment(train_x, config, g)
             sums = torch.zeros(4, dtype=torch.float64, device=device)  # objective, CE, correct, count
             for idx in batches:
                 idx = idx.to(device)
@@ -487,6 +541,7 @@ def fit(
                 loss.backward()
                 if config.grad_clip > 0:
                     nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                lr_used = optimizer.param_groups[0]["lr"]
                 optimizer.step()
                 scheduler.step()
                 step += 1
@@ -515,7 +570,7 @@ def fit(
                 train_accuracy=correct / count,
                 test_loss=test[0].item() / test[2].item() if do_eval else None,
                 test_accuracy=test[1].item() / test[2].item() if do_eval else None,
-                lr=optimizer.param_groups[0]["lr"],
+                lr=lr_used,
                 seconds=time.perf_counter() - t0,
             )
             history.append(record)
@@ -582,7 +637,7 @@ def save_checkpoint(model: ViT, out_dir: str | Path, metrics: dict | None = None
         raise ValueError(f"out_dir must be a directory, got the existing file {out}")
     out.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt", "library": "vit_tutorial"})
+    save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})  # one key: byte-for-byte reproducible
     (out / "config.json").write_text(json.dumps(model.config.to_dict(), indent=2) + "\n")
     if metrics is not None:
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -638,6 +693,15 @@ def _parse_set(items: list[str], parser: argparse.ArgumentParser) -> dict:
     return out
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, except for required options and switches."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.required or isinstance(action.default, bool) or action.default == []:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def _build_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = argparse.ArgumentParser(
@@ -645,28 +709,34 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Train a ViT preset on a bundled dataset; writes model.safetensors, config.json, "
         "metrics.json and a resumable train_state.pt to --out. Works the same under "
         "torchrun --nproc_per_node=N (gloo on CPU, nccl on CUDA).",
+        formatter_class=_HelpFormatter,
     )
     p.add_argument("--dataset", required=True, help=f"one of: {', '.join(DATASETS)}")
     p.add_argument("--out", required=True, type=Path, help="output directory")
-    p.add_argument("--preset", default="ViT-Tiny", help=f"model preset, one of: {', '.join(PRESETS)} (default ViT-Tiny)")
+    p.add_argument("--preset", default="ViT-Tiny", help=f"model preset, one of: {', '.join(PRESETS)}")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a ViTConfig field, e.g. --set patch_size=7 (repeatable)")
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training split")
     p.add_argument("--batch-size", type=int, default=d.batch_size,
                    help="GLOBAL batch size: summed over all processes under torchrun")
     p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate")
-    p.add_argument("--min-lr", type=float, default=d.min_lr)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs)
-    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
+    p.add_argument("--min-lr", type=float, default=d.min_lr, help="learning rate at the end of the cosine")
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help="AdamW's decoupled weight decay")
+    p.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs, help="epochs of linear warm-up")
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing, help="label smoothing epsilon")
     p.add_argument("--grad-clip", type=float, default=d.grad_clip, help="0 turns clipping off")
     p.add_argument("--augment-shift", type=int, default=d.augment_shift, help="max random shift in pixels (0 = off)")
-    p.add_argument("--eval-every", type=int, default=d.eval_every)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default=d.device, help="auto (default), cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (default: torch's choice)")
+    p.add_argument("--augment-rotation", type=float, default=d.augment_rotation, help="max random rotation in degrees (0 = off)")
+    p.add_argument("--augment-scale", type=float, default=d.augment_scale, help="max random relative rescaling (0 = off)")
+    p.add_argument("--eval-every", type=int, default=d.eval_every, help="evaluate every N epochs (and after the last)")
+    p.add_argument("--pos-init-std", type=float, default=None,
+                   help="start the learned position table with this std (None: ViT's 0.02; "
+                   "0.5 skips a slow first phase on small data sets)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the weights, batch order and augmentation")
+    p.add_argument("--device", default=d.device, help="auto (CUDA if available), cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads per process (None: torch's choice; 1 is best on a busy machine)")
     p.add_argument("--train-fraction", type=float, default=1.0,
-                   help="train on a stratified share of the training split (default 1.0)")
+                   help="train on a stratified share of the training split")
     p.add_argument("--resume", action="store_true", help="continue from --out/train_state.pt")
     p.add_argument("--drop-state", action="store_true",
                    help="delete train_state.pt after the last epoch (keeps only the checkpoint)")
@@ -699,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
             epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, min_lr=args.min_lr,
             weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
             label_smoothing=args.label_smoothing, grad_clip=args.grad_clip, augment_shift=args.augment_shift,
+            augment_rotation=args.augment_rotation, augment_scale=args.augment_scale,
             seed=args.seed, device=args.device, eval_every=args.eval_every,
         )
     except ValueError as exc:
@@ -715,6 +786,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     except ValueError as exc:
         parser.error(f"model config for {args.dataset} ({C}x{H}x{W}): {exc}")
+    if args.pos_init_std is not None:
+        if not math.isfinite(args.pos_init_std) or args.pos_init_std <= 0:
+            parser.error(f"--pos-init-std must be a positive number, got {args.pos_init_std}")
+        if model_config.pos_embedding != "learned":
+            parser.error(f"--pos-init-std needs a learned position table, got pos_embedding={model_config.pos_embedding!r}")
     if args.resume:
         saved = torch.load(state_path, map_location="cpu", weights_only=True)
         saved_model = json.loads((out / "config.json").read_text()) if (out / "config.json").is_file() else None
@@ -743,6 +819,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.manual_seed(args.seed)
     model = ViT(model_config)
+    if args.pos_init_std is not None and not args.resume:  # a resumed run loads its weights
+        init_position_embedding(model, args.pos_init_std)
     if rank == 0:
         (out / "config.json").write_text(json.dumps(model_config.to_dict(), indent=2) + "\n")
         print(
@@ -774,6 +852,7 @@ def main(argv: list[str] | None = None) -> int:
             "model_config": model_config.to_dict(),
             "train_config": train_config.to_dict(),
             "train_fraction": args.train_fraction,
+            "pos_init_std": args.pos_init_std,
             "parameters": count_parameters(model),
             "epochs": final["epoch"],
             "test_accuracy": final["test_accuracy"],

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .._checks import check_positive_int
+from ._animation import offline_jshtml
 from ..variants.cost import fit_power_law
 from ..variants.window_attention import shifted_window_mask, window_partition
 
@@ -107,6 +108,9 @@ def plot_data_hunger(rows: Sequence[Mapping], title: str | None = None) -> Figur
     rows = _check_rows(rows, ["model", "train_images", "test_accuracy"], "rows")
     stats = summarise_runs(rows, ["model", "train_images"])
     models = list(dict.fromkeys(s["model"] for s in stats))
+    best = {}  # the highest mean at each size: its label goes above the point, the others' below
+    for s in stats:
+        best[s["train_images"]] = max(best.get(s["train_images"], -1.0), s["mean"])
     fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
     for i, m in enumerate(models):
         pts = sorted((s["train_images"], 100 * s["mean"], 100 * s["std"], s["runs"]) for s in stats if s["model"] == m)
@@ -114,8 +118,10 @@ def plot_data_hunger(rows: Sequence[Mapping], title: str | None = None) -> Figur
         colour = _COLOURS[i % len(_COLOURS)]
         runs = f" (mean of {n.min()} seeds)" if n.min() > 1 else ""
         ax.errorbar(x, y, yerr=e if n.max() > 1 else None, fmt="o-", color=colour, capsize=4, label=m + runs)
-        for xi, yi in zip(x, y):
-            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 7 if i == 0 else -14),
+        for xi, yi, ei in zip(x, y, e):
+            above = yi >= 100 * best[xi] - 1e-9
+            dy = 6 if above else -14
+            ax.annotate(f"{yi:.1f}", (xi, yi + (ei if above else -ei)), textcoords="offset points", xytext=(0, dy),
                         ha="center", fontsize=8.5, color=colour)
     xs = sorted({s["train_images"] for s in stats})
     ax.set_xscale("log")
@@ -146,14 +152,19 @@ def plot_locality(rows: Sequence[Mapping]) -> Figure:
     sizes = sorted({s["patch_size"] for s in stats})
     tokens = {s["patch_size"]: s["tokens"] for s in stats}
     pos = {P: i for i, P in enumerate(sizes)}
+    best = {}  # the highest mean at each P: its label goes above the point, the others' below
+    for s in stats:
+        best[s["patch_size"]] = max(best.get(s["patch_size"], -1.0), s["mean"])
     fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
     for i, k in enumerate(kinds):
-        pts = sorted((pos[s["patch_size"]], 100 * s["mean"], 100 * s["std"]) for s in stats if s["kind"] == k)
-        x, y, e = (np.array(v) for v in zip(*pts))
+        pts = sorted((s["patch_size"], 100 * s["mean"], 100 * s["std"]) for s in stats if s["kind"] == k)
+        P, y, e = (np.array(v) for v in zip(*pts))
+        x = np.array([pos[p] for p in P])
         colour = _COLOURS[i % len(_COLOURS)]
         ax.errorbar(x, y, yerr=e if e.max() > 0 else None, fmt="o-", color=colour, capsize=4, label=k)
-        for xi, yi in zip(x, y):
-            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 7 if i == 1 else -14),
+        for p, xi, yi in zip(P, x, y):
+            above = yi >= 100 * best[p] - 1e-9
+            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 6 if above else -14),
                         ha="center", fontsize=8.5, color=colour)
     ax.set_xticks(range(len(sizes)), [f"P = {P}\nN = {tokens[P]}" for P in sizes])
     ax.set_xlabel("patch size (and number of patch tokens) on 28x28 digits")
@@ -476,7 +487,7 @@ def animate_window_reach(grid: int = 12, window: int = 4, dpi: int = 60, interva
             return []
 
         anim = FuncAnimation(fig, draw, frames=len(path), interval=interval, blit=False)
-        html = anim.to_jshtml(default_mode="loop")
+        html = offline_jshtml(anim, default_mode="loop")
     plt.close(fig)
     return html
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._checks import check_positive_int
 from ..data import random_shift
@@ -23,6 +24,7 @@ __all__ = [
     "plot_shift_augmentation",
     "plot_lr_schedule",
     "plot_training_curves",
+    "plot_accuracy_runs",
     "plot_confusion_matrix",
     "plot_misclassified",
     "plot_data_efficiency",
@@ -195,11 +197,49 @@ def plot_training_curves(histories: list[dict] | Mapping[str, list[dict]], title
     ax_err.set_ylabel("error rate, % (log scale)")
     for ax in (ax_loss, ax_err):
         _plain_log_axis(ax)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_runs(
+    runs: Mapping[str, Sequence[float]], title: str | None = None, target: float | None = None
+) -> Figure:
+    """Test error rate after every epoch for several runs (log scale).
+
+    Args:
+        runs: name -> test accuracies (0..1), one per epoch from epoch 1.
+        title: an optional title.
+        target: an accuracy to mark with a horizontal line (e.g. 0.98).
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(f"runs must be a non-empty dict name -> accuracies, got {type(runs).__name__}")
+    for name, accs in runs.items():
+        if not isinstance(accs, Sequence) or not accs or not all(
+            isinstance(a, (int, float)) and 0 <= a <= 1 for a in accs
+        ):
+            raise ValueError(f"run {name!r} must be a non-empty list of accuracies in [0, 1]")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (name, accs) in enumerate(runs.items()):
+        errors = [max(100 * (1 - a), 0.05) for a in accs]
+        ax.plot(range(1, len(errors) + 1), errors, color=_COLOURS[i % len(_COLOURS)], label=name,
+                linestyle="-" if i < len(_COLOURS) else "--")
+    if target is not None:
+        ax.axhline(100 * (1 - target), color="0.3", linestyle=":", linewidth=1)
+        ax.text(1, 100 * (1 - target) * 0.9, f"{target:.0%} accuracy", fontsize=8, va="top", color="0.3")
+    _plain_log_axis(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test error rate, % (log scale)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -239,8 +279,6 @@ def plot_confusion_matrix(
     acc = np.trace(cm) / max(1, cm.sum())
     ax.set_title(f"{title + ': ' if title else ''}{acc:.1%} correct ({cm.sum() - np.trace(cm)} errors)", fontsize=10)
     bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="errors in the cell")
-    from matplotlib.ticker import MaxNLocator
-
     bar.locator = MaxNLocator(integer=True)
     bar.update_ticks()
     fig.tight_layout()
