@@ -94,6 +94,17 @@ TUNING: dict[str, tuple[dict, dict]] = {
     "P=7, shift 1, pos 0.5, rotate 10, scale 0.1": (POS, {"epochs": 30, **S1, "augment_rotation": 10.0, "augment_scale": 0.1}),
     "P=4, shift 1, pos 0.5": ({"pos_init_std": 0.5}, {"epochs": 25, **S1}),
     "P=4, D=32, MLP 128, shift 1, pos 0.5": ({"pos_init_std": 0.5, "dim": 32, "mlp_dim": 128}, {"epochs": 30, **S1}),
+    # second round (session 2): pooling, position encodings, heads, width, regularisation, seeds
+    "P=7, shift 1, pos 0.5, mean pool": ({**POS, "pool": "mean"}, {"epochs": 30, **S1}),
+    "P=7, shift 1, sin-cos, mean pool": ({**P7, "pos_embedding": "sincos", "pool": "mean"}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, h=2": ({**POS, "heads": 2}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, weight decay 0.1": (POS, {"epochs": 30, **S1, "weight_decay": 0.1}),
+    "P=7, shift 1, pos 0.5, batch 32, lr 2e-3": (POS, {"epochs": 30, "batch_size": 32, "augment_shift": 1, "lr": 2e-3}),
+    "P=7, shift 1, pos 0.5, L=3, D=96, MLP 384": ({**POS, "depth": 3, "dim": 96, "mlp_dim": 384}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, L=4, D=96, MLP 384": ({**POS, "dim": 96, "mlp_dim": 384}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, L=3, D=128, MLP 256": ({**POS, "depth": 3, "dim": 128, "mlp_dim": 256}, {"epochs": 30, **S1}),
+    "P=7, shift 1, pos 0.5, L=2, MLP 1024": ({**POS, "depth": 2, "mlp_dim": 1024}, {"epochs": 30, **S1}),
+    "the same as the chapter, seed 2": (POS, {"epochs": 30, **S1, "seed": 2}),
     "CNN width 16, shift 1": ({"cnn": True, "width": 16}, {"epochs": 30, **S1}),
 }
 

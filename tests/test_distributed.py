@@ -76,3 +76,22 @@ def test_two_processes_match_one_and_resume(tmp_path):
     x = load_dataset("digits").test.images
     with torch.no_grad():
         torch.testing.assert_close(b(x), a(x), rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("n, batch, world", [(1438, 64, 2), (4000, 64, 2), (100, 12, 3), (10, 4, 4)])
+def test_sampler_shards_the_single_process_batches(n, batch, world):
+    """DistributedSampler's shares, cut into local batches, put back together
+    give the batches of one process (up to the sampler's padding of the end)."""
+    from vit_tutorial.train import _rank_batches, _sampler
+
+    single = _rank_batches(_sampler(n, 3, 0, 1), 5, batch, 1)
+    shares = [_rank_batches(_sampler(n, 3, r, world), 5, batch // world, world) for r in range(world)]
+    assert all(len(s) == len(shares[0]) for s in shares)
+    padded = -(-n // world) * world  # the sampler repeats a few images when world does not divide n
+    assert sum(len(idx) for s in shares for idx, _ in s) == padded
+    for k, (idx, size) in enumerate(single):
+        if (k + 1) * batch > n and padded != n:
+            continue  # the last batch holds the repeats
+        together = torch.cat([s[k][0] for s in shares])
+        assert sorted(together.tolist()) == sorted(idx.tolist())
+        assert all(s[k][1] == size == len(idx) for s in shares)

@@ -15,10 +15,11 @@
   per epoch.
 
 When ``torch.distributed`` is initialised (e.g. under ``torchrun``), :func:`fit`
-wraps the model in ``DistributedDataParallel`` and every rank takes its share
-of each **global** batch (``batch_size`` is the global batch), so one process
-and N processes take the same optimisation steps; evaluation metrics are
-summed over the ranks.
+wraps the model in ``DistributedDataParallel``; a ``DistributedSampler``
+(with ``set_epoch`` every epoch) gives every rank its share of each
+**global** batch (``batch_size`` is the global batch, a multiple of the
+number of processes), so one process and N processes take the same
+optimisation steps; evaluation metrics are summed over the ranks.
 
 Command line (``python -m vit_tutorial.train --help``)::
 
@@ -240,19 +241,47 @@ def _augment(images: torch.Tensor, config: TrainConfig, generator: torch.Generat
     return images
 
 
-def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    """The CPU generator for the batch order and shifts of ``epoch`` (1-based)."""
-    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+_SEED_STRIDE = 1_000_003  # epoch e of seed s draws from seed s * _SEED_STRIDE + e
 
 
-def _global_batches(n: int, batch_size: int, world: int, generator: torch.Generator) -> list[torch.Tensor]:
-    """Shuffle ``n`` indices and cut them into global batches. A last batch
-    with fewer images than processes is dropped (every rank needs one)."""
-    perm = torch.randperm(n, generator=generator)  # (n,)
-    batches = list(perm.split(batch_size))
-    if batches and len(batches[-1]) < world:
-        batches.pop()
-    return batches
+def _augmentation_generator(seed: int, epoch: int, n: int) -> torch.Generator:
+    """The CPU generator for the augmentation of epoch ``epoch`` (1-based).
+
+    Each epoch has one random stream, seeded with ``seed * _SEED_STRIDE +
+    epoch``: first the shuffle of the ``n`` images (which
+    ``DistributedSampler`` draws from the same seed, identically on every
+    rank), then the augmentation, drawn here after skipping the shuffle. So
+    every rank augments alike, and a resumed run sees the same images as an
+    uninterrupted one.
+    """
+    g = torch.Generator().manual_seed(seed * _SEED_STRIDE + epoch)
+    torch.randperm(n, generator=g)  # the shuffle's share of the stream
+    return g
+
+
+def _sampler(n: int, seed: int, rank: int, world: int) -> "torch.utils.data.DistributedSampler":
+    """PyTorch's ``DistributedSampler`` over ``n`` training images.
+
+    After ``set_epoch(e)`` it shuffles with ``randperm(n)`` seeded with
+    ``seed * _SEED_STRIDE + e``, the same on every rank, and gives rank ``r``
+    the indices at positions ``r, r + world, r + 2 world, ...`` (padding the
+    end with repeats when ``n`` is not a multiple of ``world``). Cut into
+    local batches of ``batch_size / world``, the k-th local batches of all
+    ranks together are exactly images ``k*batch_size .. (k+1)*batch_size - 1``
+    of the permutation: the global batch a single process would take.
+    """
+    from torch.utils.data import DistributedSampler
+
+    return DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=True, seed=seed * _SEED_STRIDE)
+
+
+def _rank_batches(sampler, epoch: int, local_batch: int, world: int) -> list[tuple[torch.Tensor, int]]:
+    """This rank's batches of ``epoch``: pairs (its indices, size of the global batch)."""
+    sampler.set_epoch(epoch)
+    mine = torch.tensor(list(sampler), dtype=torch.int64)  # (len(sampler),) this rank's shuffled share
+    total = len(sampler) * world  # images in the epoch over all ranks
+    global_batch = local_batch * world
+    return [(idx, min(global_batch, total - k * global_batch)) for k, idx in enumerate(mine.split(local_batch))]
 
 
 @torch.no_grad()
@@ -477,8 +506,11 @@ def fit(
         raise ValueError(f"cannot resume: no training state at {state_path}; run without resume first")
 
     rank, world = _dist()
-    if config.batch_size < world:
-        raise ValueError(f"batch_size (global) must be at least the number of processes {world}, got {config.batch_size}")
+    if config.batch_size % world:
+        raise ValueError(
+            f"batch_size is the global batch and must be a multiple of the number of processes {world}, "
+            f"got {config.batch_size}"
+        )
     device = _resolve_device(config.device)
     torch.manual_seed(config.seed)
     model.to(device)
@@ -487,7 +519,9 @@ def fit(
     n = train_x.shape[0]
     if n < world:
         raise ValueError(f"the training split has {n} images, fewer than the {world} processes")
-    steps_per_epoch = len(_global_batches(n, config.batch_size, world, torch.Generator().manual_seed(0)))
+    sampler = _sampler(n, config.seed, rank, world)
+    local_batch = config.batch_size // world
+    steps_per_epoch = math.ceil(len(sampler) / local_batch)
     total_steps = steps_per_epoch * config.epochs
     warmup_steps = _warmup_steps(config, steps_per_epoch)
     min_ratio = config.min_lr / config.lr
@@ -524,19 +558,17 @@ def fit(
         for epoch in range(start_epoch, config.epochs + 1):
             t0 = time.perf_counter()
             net.train()
-            g = _epoch_generator(config.seed, epoch)
-            batches = _global_batches(n, config.batch_size, world, g)
-            x_epoch = _augment(train_x, config, g)
+            batches = _rank_batches(sampler, epoch, local_batch, world)  # DistributedSampler.set_epoch inside
+            x_epoch = _augment(train_x, config, _augmentation_generator(config.seed, epoch, n))
             sums = torch.zeros(4, dtype=torch.float64, device=device)  # objective, CE, correct, count
-            for idx in batches:
-                idx = idx.to(device)
-                local = idx.tensor_split(world)[rank]  # this rank's share of the global batch
+            for local, global_size in batches:
+                local = local.to(device)
                 x, y = x_epoch[local], train_y[local]  # (b, C, H, W), (b,)
                 logits = net(x)  # (b, classes)
                 objective = F.cross_entropy(logits, y, reduction="sum", label_smoothing=config.label_smoothing)
                 # DDP averages gradients over the ranks: scale so that the result is the
-                # mean over the GLOBAL batch, whatever the size of each rank's share.
-                loss = objective * (world / idx.shape[0])
+                # mean over the GLOBAL batch.
+                loss = objective * (world / global_size)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if config.grad_clip > 0:

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..position import resize_position_embedding
 from ..variants.collapse import consecutive_layer_similarity
 from ..variants.cost import fit_power_law, window_attention_flops
 from ..variants.window_attention import window_partition
@@ -23,6 +24,7 @@ from ._core import CheckResult, call_learner, compare_tensors, failed, passed
 __all__ = [
     "check_fitted_exponent",
     "check_layer_similarity",
+    "check_centred_position_table",
     "check_window_partition",
     "check_peg",
     "check_window_flops",
@@ -133,6 +135,61 @@ def check_layer_similarity(fn: Callable) -> CheckResult:
         return problem
     return passed("the cosine similarity of consecutive layers' attention rows, averaged over images, heads "
                   f"and queries: {', '.join(f'{v:.3f}' for v in expected.tolist())} here.")
+
+
+def _centred_table(table: torch.Tensor, m: int, before: int | None = None, fill: str = "replicate") -> torch.Tensor:
+    """The n x n grid of ``table`` (1, 1 + n*n, D) in an m x m grid, ``before``
+    rows/columns before it (default (m - n) // 2), borders by ``fill``."""
+    cls, grid = table[:, :1], table[:, 1:]  # (1, 1, D), (1, n*n, D)
+    _, n2, D = grid.shape
+    n = math.isqrt(n2)
+    lo = (m - n) // 2 if before is None else before
+    hi = m - n - lo
+    fmap = grid.reshape(1, n, n, D).permute(0, 3, 1, 2)  # (1, D, n, n)
+    if fill == "replicate":
+        fmap = F.pad(fmap, (lo, hi, lo, hi), mode="replicate")  # (1, D, m, m)
+    else:
+        fmap = F.pad(fmap, (lo, hi, lo, hi), value=0.0)
+    return torch.cat([cls, fmap.permute(0, 2, 3, 1).reshape(1, m * m, D)], dim=1)  # (1, 1 + m*m, D)
+
+
+def check_centred_position_table(fn: Callable) -> CheckResult:
+    """Check ``fn(table, new_grid) -> table``: a learned table (1, 1 + n*n, D)
+    for digits that keep their size on a bigger canvas. The old n x n grid
+    goes in the middle of the new m x m grid ((m - n) // 2 rows and columns
+    before it, the rest after, as the images are padded), every border entry
+    copies the nearest old entry, and the class token's entry is unchanged."""
+    g = torch.Generator().manual_seed(15)
+    n, D = 3, 5
+    table = torch.randn(1, 1 + n * n, D, generator=g)
+    for m in (6, 7, 3):
+        expected = _centred_table(table, m)
+        got, err = call_learner(fn, table.clone(), m)
+        if err is not None:
+            return err
+        where = f"for a {n}x{n} grid put in a {m}x{m} one"
+        if isinstance(got, torch.Tensor) and tuple(got.shape) == (1, m * m, D):
+            return failed(f"{where}, the class token's entry is missing: keep table[:, :1] in front of the grid.")
+        mistakes = {
+            "that stretches the old grid over the new one, right for enlarged digits; here the digits keep "
+            "their size, so the old entries keep theirs: copy them into the middle of the new grid.":
+                resize_position_embedding(table, m) if m != n else None,
+            "the border entries are zeros: copy the nearest old entry (replicate padding), so that an empty "
+            "border patch is placed like the old grid's edge.": _centred_table(table, m, fill="zeros"),
+            "the old grid sits in a corner: put (m - n) // 2 rows and columns before it and the rest after.":
+                _centred_table(table, m, before=0),
+            "the odd extra row and column went before the old grid; the images are padded with "
+            "(m - n) // 2 pixels before and the rest after, so the table must follow.":
+                _centred_table(table, m, before=m - n - (m - n) // 2),
+        }
+        for message, wrong in mistakes.items():
+            if wrong is not None and _close(got, wrong) and not _close(got, expected):
+                return failed(message)
+        problem = compare_tensors(got, expected, f"the table {where}")
+        if problem is not None:
+            return problem
+    return passed("the old grid sits in the middle of the bigger one, the border repeats its edge and the class "
+                  "token is untouched: a digit that keeps its size and place keeps its position embeddings.")
 
 
 # ---------------------------------------------------------------- chapter 12

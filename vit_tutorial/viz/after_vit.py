@@ -136,6 +136,8 @@ def plot_attention_flops(
     if len(sides) < 2:
         raise ValueError(f"max_side {max_side} leaves fewer than two grid sides that are multiples of "
                          f"window {w} and reduction {R}; expected max_side >= {2 * sides[0] if sides else 2 * w * R}")
+    if marks is not None and not isinstance(marks, Mapping):
+        raise ValueError(f"marks must be a dict {{label: N}}, got {type(marks).__name__}")
     marks = dict(marks or {})
     for label, n in marks.items():
         check_positive_int(n, f"marks[{label!r}]")
@@ -258,7 +260,8 @@ def plot_peg_signal(
             for r in range(Hg):
                 for c in range(Wg):
                     ax.text(c, r, f"{m[r, c] + 0.0:.2f}".replace("-0.00", "0.00"), ha="center", va="center",
-                            fontsize=7 if Hg * Wg > 25 else 8.5)
+                            fontsize=7 if Hg * Wg > 25 else 8.5,
+                            color="white" if abs(m[r, c]) > 0.6 * lim else "black")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"{Hg}x{Wg} grid: {len(np.unique(m.round(5)))} distinct values", fontsize=9.5)

@@ -36,6 +36,10 @@ __all__ = [
     "plot_power_laws",
     "plot_layer_similarity",
     "plot_resolution_transfer",
+    "plot_patch_shuffle",
+    "plot_attention_entropy",
+    "plot_resolution_samples",
+    "animate_resolution_sweep",
     "plot_attention_reach",
     "plot_shifted_windows",
     "animate_window_reach",
@@ -177,6 +181,20 @@ def plot_locality(rows: Sequence[Mapping]) -> Figure:
     return fig
 
 
+def _plain_log_ticks(axis, limits: tuple[float, float]) -> None:
+    """On a log axis spanning less than two decades, label 1, 2 and 5 times the
+    powers of ten as plain numbers (the default labels of the minor ticks
+    crowd into each other there)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = (max(float(v), 1e-300) for v in limits)
+    if math.log10(hi / lo) >= 2:
+        return
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def plot_power_laws(
     series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     xlabel: str,
@@ -214,6 +232,7 @@ def plot_power_laws(
         ax.plot(x, y, "o-", color=colour, label=text, lw=1.2, ms=4.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log_ticks(ax.xaxis, ax.get_xlim())
     if fit_min is not None:
         ax.axvline(fit_min, color="grey", lw=0.8, ls=":")
         ax.annotate("fit range ->", (fit_min, 0.02), xycoords=("data", "axes fraction"), xytext=(4, 0),
@@ -316,6 +335,240 @@ def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> F
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8.5, loc="lower left")
     return fig
+
+
+def _check_image_batch(images: object, name: str) -> torch.Tensor:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] not in (1, 3):
+        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
+        raise ValueError(f"{name} must be a tensor (B, C, H, W) with C = 1 or 3, got {shape}")
+    return images.detach().float().cpu()
+
+
+def _show_image(ax, image: torch.Tensor, patch_size: int | None = None) -> None:
+    """One (C, H, W) image, scaled to its own range, with the patch grid in thin lines."""
+    C, H, W = image.shape
+    img = image.permute(1, 2, 0).numpy()  # (H, W, C)
+    lo, hi = float(img.min()), float(img.max())
+    img = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+    ax.imshow(img[..., 0] if C == 1 else img, cmap="gray" if C == 1 else None, vmin=0, vmax=1,
+              extent=(-0.5, W - 0.5, H - 0.5, -0.5))
+    if patch_size:
+        for t in range(patch_size, H, patch_size):
+            ax.axhline(t - 0.5, color="#f59e0b", lw=0.6, alpha=0.8)
+        for t in range(patch_size, W, patch_size):
+            ax.axvline(t - 0.5, color="#f59e0b", lw=0.6, alpha=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def plot_patch_shuffle(
+    images: torch.Tensor, shuffled: torch.Tensor, patch_size: int, titles: Sequence[str] | None = None
+) -> Figure:
+    """The same digits before (top row) and after (bottom row) one fixed
+    shuffle of the pixels inside every P x P patch; orange lines mark the
+    patches. Every patch keeps its pixel values, only their places inside the
+    patch change, so each patch's token can carry the same information.
+
+    Args:
+        images: (B, C, H, W), at most 12 images.
+        shuffled: the same images with their patches' pixels shuffled, same shape.
+        patch_size: P (divides H and W).
+        titles: optional, one per image (drawn above the top row).
+    """
+    images = _check_image_batch(images, "images")
+    shuffled = _check_image_batch(shuffled, "shuffled")
+    P = check_positive_int(patch_size, "patch_size")
+    if images.shape != shuffled.shape:
+        raise ValueError(f"shuffled must have the shape of images {tuple(images.shape)}, got {tuple(shuffled.shape)}")
+    B, C, H, W = images.shape
+    if B > 12:
+        raise ValueError(f"images must hold at most 12 images, got {B}")
+    if H % P or W % P:
+        raise ValueError(f"patch_size {P} must divide the image size {H}x{W}")
+    if titles is not None and len(titles) != B:
+        raise ValueError(f"titles must have one entry per image ({B}), got {len(titles)}")
+    fig, axes = plt.subplots(2, B, figsize=(1.25 * B + 1.2, 3.0), layout="constrained", squeeze=False)
+    for b in range(B):
+        _show_image(axes[0][b], images[b], P)
+        _show_image(axes[1][b], shuffled[b], P)
+        if titles is not None:
+            axes[0][b].set_title(titles[b], fontsize=8.5)
+    axes[0][0].set_ylabel("original", fontsize=9)
+    axes[1][0].set_ylabel("shuffled inside\neach patch", fontsize=9)
+    return fig
+
+
+def plot_attention_entropy(curves: Mapping[str, Mapping]) -> Figure:
+    """How close each block's attention is to uniform: the mean entropy of the
+    attention rows divided by log T, the entropy of uniform attention over T
+    keys (1 = every key gets the same weight).
+
+    Two nearly uniform rows have a cosine similarity close to 1 whatever the
+    model learned, so read this next to :func:`plot_layer_similarity`.
+
+    Args:
+        curves: ``{label: measures}``, each with ``entropy`` (one value per
+            block, in nats) and ``uniform_entropy`` (log T), as in
+            ``attention_collapse.json``. Labels containing "untrained" are grey.
+    """
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError("curves must be a non-empty dict {label: measures}")
+    for name, d in curves.items():
+        if not isinstance(d, Mapping) or not {"entropy", "uniform_entropy"} <= set(d):
+            raise ValueError(f"curves[{name!r}] must be a dict with 'entropy' and 'uniform_entropy', got {d!r:.80}")
+    fig, ax = plt.subplots(figsize=(6.6, 3.4), layout="constrained")
+    colours = iter(_COLOURS)
+    longest, lowest = 0, 1.0
+    for label, d in curves.items():
+        colour = "#9ca3af" if "untrained" in label else next(colours)
+        share = np.asarray(d["entropy"], float) / float(d["uniform_entropy"])
+        x = np.arange(1, len(share) + 1)
+        longest, lowest = max(longest, len(x)), min(lowest, float(share.min()))
+        ax.plot(x, share, "o-", color=colour, label=label, lw=1.8, ms=4)
+    ax.axhline(1.0, color="black", lw=0.8, ls=":")
+    ax.annotate("uniform attention", (1, 1.0), xytext=(0, 3), textcoords="offset points", fontsize=8)
+    ax.set_xticks(range(1, longest + 1, 1 if longest <= 12 else 2))
+    ax.set_xlabel("block")
+    ax.set_ylabel("entropy / log T")
+    ax.set_ylim(max(0.0, lowest - 0.1), 1.06)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8.5, loc="lower right")
+    return fig
+
+
+def _check_samples(samples: object) -> dict:
+    if not isinstance(samples, Mapping) or not samples:
+        raise ValueError("samples must be a non-empty dict {(mode, size): {'images', 'labels', 'predictions'}}")
+    for key, s in samples.items():
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise ValueError(f"the keys of samples must be (mode, size) pairs, got {key!r}")
+        if not isinstance(s, Mapping) or not {"images", "labels", "predictions"} <= set(s):
+            raise ValueError(f"samples[{key!r}] must be a dict with 'images', 'labels' and 'predictions'")
+        images = _check_image_batch(s["images"], f"samples[{key!r}]['images']")
+        if images.shape[-1] != key[1] or images.shape[0] > 8:
+            raise ValueError(f"samples[{key!r}]['images'] must be at most 8 images of side {key[1]}, "
+                             f"got shape {tuple(images.shape)}")
+        if len(s["labels"]) != images.shape[0] or len(s["predictions"]) != images.shape[0]:
+            raise ValueError(f"samples[{key!r}] needs one label and one prediction per image")
+    return dict(samples)
+
+
+def _draw_resolution(fig: Figure, rows: list[Mapping], samples: dict, size: int, mode: str,
+                     patch_size: int, train_size: int) -> None:
+    s = samples[(mode, size)]
+    images = s["images"].detach().float().cpu()
+    k = images.shape[0]
+    ncols = max(1, math.ceil(k / 2))
+    gs = fig.add_gridspec(2, ncols + 3)
+    for i in range(k):
+        ax = fig.add_subplot(gs[i // ncols, i % ncols])
+        _show_image(ax, images[i], patch_size)
+        y, p = int(s["labels"][i]), int(s["predictions"][i])
+        ax.set_title(f"label {y}, pred {p}", fontsize=8, color="#15803d" if y == p else "#b91c1c")
+    ax = fig.add_subplot(gs[:, ncols:])
+    models = list(dict.fromkeys(r["model"] for r in rows if r["mode"] == mode))
+    for i, m in enumerate(models):
+        pts = sorted((r["size"], 100 * r["test_accuracy"]) for r in rows if r["mode"] == mode and r["model"] == m)
+        x, y = zip(*pts)
+        colour = _COLOURS[i % len(_COLOURS)]
+        ax.plot(x, y, "o-", color=colour, label=m, ms=4.5)
+        here = [v for u, v in pts if u == size]
+        if here:
+            ax.plot([size], here, "o", ms=11, mfc="none", mec=colour, mew=2)
+            ax.annotate(f"{here[0]:.1f} %", (size, here[0]), xytext=(0, 10), textcoords="offset points",
+                        ha="center", fontsize=8.5, color=colour,
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+    ax.axvline(train_size, color="grey", ls=":", lw=1)
+    ax.annotate("training size", (train_size, 0.99), xycoords=("data", "axes fraction"), xytext=(3, 0),
+                textcoords="offset points", fontsize=7.5, color="grey", va="top")
+    ax.axvline(size, color="black", lw=0.8, alpha=0.5)
+    ax.set_xlabel("test image side (pixels)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 112)
+    ax.set_yticks(range(0, 101, 20))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    grid = size // patch_size
+    what = {"resize": "digits enlarged", "pad": "digits on a bigger canvas"}.get(mode, mode)
+    fig.suptitle(f"{what}: {size}x{size} px, {grid}x{grid} = {grid * grid} patches "
+                 f"(trained on {train_size} px, {(train_size // patch_size) ** 2} patches)", fontsize=10)
+
+
+def _check_resolution_args(rows, samples, size, mode, patch_size, train_size):
+    rows = _check_rows(rows, ["model", "mode", "size", "test_accuracy"], "rows")
+    samples = _check_samples(samples)
+    check_positive_int(patch_size, "patch_size")
+    check_positive_int(train_size, "train_size")
+    if (mode, size) not in samples:
+        raise ValueError(f"(mode, size) must be one of the keys of samples {sorted(samples)}, got {(mode, size)!r}")
+    return rows, samples
+
+
+def plot_resolution_samples(
+    rows: Sequence[Mapping],
+    samples: Mapping[tuple[str, int], Mapping],
+    size: int,
+    mode: str = "resize",
+    patch_size: int = 7,
+    train_size: int = 28,
+) -> Figure:
+    """One test resolution: some test digits at that size with the model's
+    predictions (green: right, red: wrong) and the patch grid, next to the
+    accuracy against the image side, the chosen size circled.
+
+    Args:
+        rows: dicts with ``model``, ``mode``, ``size``, ``test_accuracy`` (as
+            for :func:`plot_resolution_transfer`); the lines of ``mode`` are drawn.
+        samples: ``{(mode, size): {"images": (k, C, size, size), "labels": (k,),
+            "predictions": (k,)}}`` with k <= 8.
+        size: the test image side to show (a key of ``samples`` with ``mode``).
+        mode: ``"resize"`` or ``"pad"`` (any mode present in the rows).
+        patch_size: P, for the grid lines and the patch count.
+        train_size: the training resolution, marked by a dotted line.
+    """
+    rows, samples = _check_resolution_args(rows, samples, size, mode, patch_size, train_size)
+    fig = plt.figure(figsize=(10.5, 3.9), layout="constrained")
+    _draw_resolution(fig, rows, samples, size, mode, patch_size, train_size)
+    return fig
+
+
+def animate_resolution_sweep(
+    rows: Sequence[Mapping],
+    samples: Mapping[tuple[str, int], Mapping],
+    mode: str = "resize",
+    patch_size: int = 7,
+    train_size: int = 28,
+    dpi: int = 60,
+    interval: int = 1000,
+) -> str:
+    """A kernel-free animation of :func:`plot_resolution_samples`: one frame
+    per test size of ``mode`` in ``samples``, smallest first.
+
+    Returns:
+        The animation as an HTML string (no CDN link), for ``IPython.display.HTML``.
+    """
+    import matplotlib
+    from matplotlib.animation import FuncAnimation
+
+    check_positive_int(dpi, "dpi")
+    check_positive_int(interval, "interval")
+    sizes = sorted(s for m, s in (samples.keys() if isinstance(samples, Mapping) else []) if m == mode)
+    if not sizes:
+        raise ValueError(f"samples has no entry for mode {mode!r}; its keys are "
+                         f"{sorted(samples) if isinstance(samples, Mapping) else type(samples).__name__}")
+    rows, samples = _check_resolution_args(rows, samples, sizes[0], mode, patch_size, train_size)
+    with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
+        fig = plt.figure(figsize=(10.5, 3.9), layout="constrained")
+
+        def draw(f: int) -> list:
+            fig.clear()
+            _draw_resolution(fig, rows, samples, sizes[f], mode, patch_size, train_size)
+            return []
+
+        anim = FuncAnimation(fig, draw, frames=len(sizes), interval=interval, blit=False)
+        html = offline_jshtml(anim, default_mode="loop")
+    plt.close(fig)
+    return html
 
 
 def _reach(grid: int, query: tuple[int, int], window: int, shift: int) -> np.ndarray:
@@ -493,15 +746,18 @@ def animate_window_reach(grid: int = 12, window: int = 4, dpi: int = 60, interva
 
 
 def plot_variants(rows: Sequence[Mapping]) -> Figure:
-    """Accuracy of each model with its parameters and FLOPs, as bars.
+    """Accuracy of each model with its parameters and FLOPs (and training
+    time, when every row has ``train_seconds``), as bars.
 
     Args:
         rows: rows of ``variants.json`` (keys ``model``, ``test_accuracy``,
-            ``parameters``, ``flops``; seeds are averaged).
+            ``parameters``, ``flops``, optionally ``train_seconds``; seeds
+            are averaged).
     """
     rows = _check_rows(rows, ["model", "test_accuracy", "parameters", "flops"], "rows")
     stats = summarise_runs(rows, ["model", "parameters", "flops"])
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained", sharey=True)
+    timed = all("train_seconds" in r for r in rows)
+    fig, axes = plt.subplots(1, 3 + timed, figsize=(12 + 1.6 * timed, 3.4), layout="constrained", sharey=True)
     names = [s["model"] for s in stats]
     y = np.arange(len(names))
     cols = [_COLOURS[i % len(_COLOURS)] for i in range(len(names))]
@@ -510,10 +766,17 @@ def plot_variants(rows: Sequence[Mapping]) -> Figure:
         ([s["parameters"] / 1e3 for s in stats], "parameters (thousands)", "{:.0f}k"),
         ([s["flops"] / 1e6 for s in stats], "forward MFLOPs per 28x28 image", "{:.1f}"),
     )
-    for ax, (vals, label, fmt) in zip(axes, panels):
+    if timed:
+        seconds = {s["model"]: s["mean"] for s in summarise_runs(rows, ["model"], value="train_seconds")}
+        panels += (([seconds[m] / 60 for m in names], "training time (minutes, one CPU thread)", "{:.1f}"),)
+    for i, (ax, (vals, label, fmt)) in enumerate(zip(axes, panels)):
         ax.barh(y, vals, color=cols)
         for yi, v in zip(y, vals):
-            ax.text(v, yi, " " + fmt.format(v), va="center", fontsize=8.5)
+            if i == 0:  # accuracies end near 100 %, the edge of the axis: write them inside the bars
+                ax.text(v, yi, fmt.format(v) + " ", va="center", ha="right", fontsize=8.5, color="white",
+                        fontweight="bold")
+            else:
+                ax.text(v, yi, " " + fmt.format(v), va="center", fontsize=8.5)
         ax.set_xlabel(label)
         ax.set_xlim(0, max(vals) * 1.25)
         ax.grid(axis="x", alpha=0.3)

@@ -17,11 +17,13 @@ from matplotlib.ticker import MaxNLocator
 
 from .._checks import check_positive_int
 from ..data import random_shift
-from ..train import TrainConfig, confusion_matrix, learning_rate_schedule
+from ..train import TrainConfig, _augment, confusion_matrix, learning_rate_schedule
 
 __all__ = [
     "plot_dataset_samples",
     "plot_shift_augmentation",
+    "plot_augmentation",
+    "animate_augmentation",
     "plot_lr_schedule",
     "plot_training_curves",
     "plot_accuracy_runs",
@@ -114,6 +116,129 @@ def plot_shift_augmentation(image: torch.Tensor, max_shift: int = 2, copies: int
         ax.set_yticks([])
     fig.tight_layout(pad=0.3)
     return fig
+
+
+def _augmented_copies(image: object, max_shift: float, max_rotation: float, max_scale: float,
+                      copies: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``image`` (1, H, W) and ``copies`` versions of it augmented exactly as ``fit`` does."""
+    if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 1:
+        got = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"image must be one grey image of shape (1, H, W), got {got}")
+    check_positive_int(copies, "copies")
+    if isinstance(max_shift, bool) or not isinstance(max_shift, int) or max_shift < 0:
+        raise ValueError(f"max_shift must be a whole number of pixels >= 0 (as in TrainConfig), got {max_shift!r}")
+    # TrainConfig checks the rotation and scale ranges and names the field in its message
+    config = TrainConfig(augment_shift=max_shift, augment_rotation=float(max_rotation), augment_scale=float(max_scale))
+    x = image.detach().float().cpu()
+    batch = x[None].expand(copies, -1, -1, -1).contiguous()  # (copies, 1, H, W)
+    return x, _augment(batch, config, torch.Generator().manual_seed(seed))  # (1, H, W), (copies, 1, H, W)
+
+
+def _draw_augmented(axes: np.ndarray, x: torch.Tensor, copies: torch.Tensor, patch_size: int | None) -> None:
+    """The original and its copies on a row of axes, with the patch borders if asked."""
+    H, W = x.shape[-2:]
+    for ax, img, title in zip(axes.flat, [x, *copies], ["original"] + [f"copy {i + 1}" for i in range(len(copies))]):
+        ax.clear()
+        ax.imshow(img[0].numpy(), cmap="gray_r")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if patch_size:
+            for k in range(patch_size, H, patch_size):
+                ax.axhline(k - 0.5, color="#1f77b4", lw=0.8, alpha=0.7)
+            for k in range(patch_size, W, patch_size):
+                ax.axvline(k - 0.5, color="#1f77b4", lw=0.8, alpha=0.7)
+
+
+def plot_augmentation(
+    image: torch.Tensor,
+    max_shift: int = 1,
+    max_rotation: float = 0.0,
+    max_scale: float = 0.0,
+    copies: int = 5,
+    seed: int = 0,
+    patch_size: int | None = None,
+) -> Figure:
+    """One image and ``copies`` versions augmented as ``fit`` augments them.
+
+    With only a shift, the copies move by whole pixels
+    (:func:`~vit_tutorial.data.random_shift`); with a rotation or a scale,
+    all three are continuous (:func:`~vit_tutorial.data.random_affine`).
+
+    Args:
+        image: (1, H, W) one grey image.
+        max_shift: largest shift in whole pixels (``TrainConfig.augment_shift``).
+        max_rotation: largest rotation in degrees (``augment_rotation``).
+        max_scale: largest relative change of size (``augment_scale``).
+        copies: how many augmented versions to draw.
+        seed: seed of the random draws.
+        patch_size: if given, draw the borders of the P x P patches, to show
+            how much of each patch's content moves into its neighbours.
+    """
+    if patch_size is not None:
+        check_positive_int(patch_size, "patch_size")
+    x, out = _augmented_copies(image, max_shift, max_rotation, max_scale, copies, seed)
+    fig, axes = _grid(copies + 1, copies + 1, cell=1.3)
+    _draw_augmented(axes, x, out, patch_size)
+    parts = [f"shift \u2264 {max_shift} px"] + ([f"rotation \u2264 {max_rotation:g}\u00b0"] if max_rotation else []) \
+        + ([f"scale \u00b1 {max_scale:.0%}"] if max_scale else [])
+    fig.suptitle(", ".join(parts), fontsize=10)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.86))  # room for the title above the panel titles
+    return fig
+
+
+def animate_augmentation(
+    image: torch.Tensor,
+    shifts: Sequence[int] = (0, 1, 2, 3),
+    copies: int = 5,
+    patch_size: int | None = 7,
+    seed: int = 0,
+    dpi: int = 70,
+    interval: int = 1200,
+) -> str:
+    """A kernel-free animation: one frame per maximum shift, each showing the
+    image and ``copies`` shifted versions with the patch borders.
+
+    Args:
+        image: (1, H, W) one grey image.
+        shifts: the maximum shifts (whole pixels >= 0), one frame each.
+        copies: augmented versions per frame.
+        patch_size: draw the P x P patch borders (None: no borders).
+        seed: seed of the draws (the same in every frame).
+        dpi: resolution of the frames.
+        interval: milliseconds between frames.
+
+    Returns:
+        The animation as an HTML string (for ``IPython.display.HTML``) that
+        loads nothing from the web.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    from ._animation import offline_jshtml
+
+    if isinstance(shifts, (str, bytes)) or not isinstance(shifts, Sequence) or not shifts:
+        raise ValueError(f"shifts must be a non-empty sequence of whole numbers >= 0, got {shifts!r}")
+    if patch_size is not None:
+        check_positive_int(patch_size, "patch_size")
+    check_positive_int(dpi, "dpi")
+    check_positive_int(interval, "interval")
+    frames = [_augmented_copies(image, s, 0.0, 0.0, copies, seed) for s in shifts]  # checks every shift
+    fig, axes = _grid(copies + 1, copies + 1, cell=1.3)
+    fig.set_dpi(dpi)
+    title = fig.suptitle("", fontsize=10)
+
+    def draw(i: int) -> list:
+        x, out = frames[i]
+        _draw_augmented(axes, x, out, patch_size)
+        title.set_text(f"random shifts of at most {shifts[i]} px" + (f" ({patch_size}x{patch_size} patches)" if patch_size else ""))
+        return list(axes.flat)
+
+    draw(0)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.86))
+    anim = FuncAnimation(fig, draw, frames=len(shifts), interval=interval, blit=False)
+    html = offline_jshtml(anim)
+    plt.close(fig)
+    return html
 
 
 def plot_lr_schedule(config: TrainConfig, steps_per_epoch: int) -> Figure:

@@ -1,0 +1,97 @@
+"""Explorer for chapter 11: a trained ViT at other test resolutions. A thin
+wrapper over :func:`vit_tutorial.viz.problems.plot_resolution_samples`.
+
+The notebook computes the accuracies and the predictions (they need the
+model); the explorer only redraws the figure for the chosen size and mode.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import ipywidgets as widgets
+
+from .._checks import check_positive_int
+from ..viz.patches import figure_to_png
+from ..viz.problems import _check_resolution_args, plot_resolution_samples
+
+__all__ = ["resolution_explorer"]
+
+_MODE_LABELS = {"resize": "digits enlarged", "pad": "bigger canvas"}
+
+
+def resolution_explorer(
+    rows: Sequence[Mapping],
+    samples: Mapping[tuple[str, int], Mapping],
+    patch_size: int = 7,
+    train_size: int = 28,
+    size: int | None = None,
+    mode: str | None = None,
+    dpi: int = 70,
+) -> widgets.VBox:
+    """Pick a test mode ("resize": the digits enlarged, "pad": the same digits
+    on a bigger canvas) and an image side; see some digits at that size with
+    the model's predictions, and the accuracy at every size.
+
+    Args:
+        rows: dicts with ``model``, ``mode``, ``size``, ``test_accuracy``.
+        samples: ``{(mode, size): {"images", "labels", "predictions"}}``, as for
+            :func:`~vit_tutorial.viz.problems.plot_resolution_samples`; the
+            sizes of each mode are the keys with that mode.
+        patch_size: P.
+        train_size: the training resolution.
+        size: the side shown first (default: ``train_size`` if the first mode
+            has it, else its smallest side).
+        mode: the mode shown first (default: the first mode of ``samples``).
+        dpi: resolution of the figure.
+
+    Returns:
+        A ``VBox`` with the controls on top and the figure below. Its
+        ``controls`` attribute maps "mode" and "size" to the control widgets,
+        and ``figure`` is the ``ipywidgets.Image``.
+    """
+    check_positive_int(dpi, "dpi")
+    if not isinstance(samples, Mapping) or not samples:
+        raise ValueError("samples must be a non-empty dict {(mode, size): {'images', 'labels', 'predictions'}}")
+    modes = list(dict.fromkeys(key[0] for key in samples if isinstance(key, tuple) and len(key) == 2))
+    if not modes:
+        raise ValueError(f"the keys of samples must be (mode, size) pairs, got {list(samples)[:3]!r}")
+    sizes = {m: sorted(s for mode, s in samples if mode == m) for m in modes}
+    start = {m: (train_size if train_size in sizes[m] else sizes[m][0]) for m in modes}
+    for m in modes:  # check everything once, up front
+        _check_resolution_args(rows, samples, start[m], m, patch_size, train_size)
+    mode = modes[0] if mode is None else mode
+    if mode not in modes:
+        raise ValueError(f"mode must be one of the modes of samples {modes}, got {mode!r}")
+    size = start[mode] if size is None else size
+    if size not in sizes[mode]:
+        raise ValueError(f"size must be one of the sides of mode {mode!r} in samples {sizes[mode]}, got {size!r}")
+
+    style = {"description_width": "initial"}
+    controls = {
+        "mode": widgets.ToggleButtons(options=[(_MODE_LABELS.get(m, m), m) for m in modes], value=mode,
+                                      description="test images", style=style),
+        "size": widgets.SelectionSlider(options=sizes[mode], value=size,
+                                        description="side (px)", style=style, continuous_update=False),
+    }
+    figure = widgets.Image(format="png")
+
+    def redraw(_=None) -> None:
+        fig = plot_resolution_samples(rows, samples, controls["size"].value, controls["mode"].value,
+                                      patch_size=patch_size, train_size=train_size)
+        figure.value = figure_to_png(fig, dpi=dpi)
+
+    def change_mode(change) -> None:
+        mode, size = change["new"], controls["size"].value
+        controls["size"].unobserve(redraw, names="value")  # one redraw, not one per trait
+        controls["size"].options = sizes[mode]
+        controls["size"].value = size if size in sizes[mode] else start[mode]
+        controls["size"].observe(redraw, names="value")
+        redraw()
+
+    controls["mode"].observe(change_mode, names="value")
+    controls["size"].observe(redraw, names="value")
+    redraw()
+    box = widgets.VBox([widgets.HBox([controls["mode"], controls["size"]]), figure])
+    box.controls = controls
+    box.figure = figure
+    return box
