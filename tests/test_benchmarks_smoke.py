@@ -203,6 +203,25 @@ def test_committed_results_load_and_plot(name):
         matplotlib.pyplot.close(fig)
 
 
+def test_committed_training_result_plots():
+    """The appendix's training figure: the chapter's ViT and the CNN, one thread each."""
+    doc = perf.load_result("train_mnist")
+    runs = doc["runs"]
+    assert {"vit_1proc_x_1thread", "cnn_1proc_x_1thread"} <= set(runs)
+    for key in ("vit_1proc_x_1thread", "cnn_1proc_x_1thread"):
+        run = runs[key]
+        assert len(run["test_accuracy_per_epoch"]) == run["epochs"] and _finite_positive(run["train_seconds"])
+    fig = perf.plot_training_time(doc)
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) >= 3  # two runs and the target line
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(ValueError, match="no runs"):
+        perf.plot_training_time(doc, runs=["vit_9proc"])
+    with pytest.raises(ValueError, match="non-empty list"):
+        perf.plot_training_time(doc, runs="vit_1proc_x_1thread")
+    with pytest.raises(ValueError, match="budget_s"):
+        perf.plot_training_time(doc, budget_s=0)
+
+
 # ---------------------------------------------------------------- bad input
 
 
