@@ -17,3 +17,5 @@ def test_offline_jshtml_has_no_remote_link_and_keeps_buttons():
     assert "font-awesome" not in html and "maxcdn" not in html
     assert 'class="fa' not in html
     assert html.count("<button") >= 9 and "\u25b6" in html
+    # only symbols that common fonts have: none of the media-control block U+23E9..U+23FA
+    assert not any("\u23e9" <= ch <= "\u23fa" for ch in html)

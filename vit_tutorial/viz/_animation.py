@@ -10,14 +10,16 @@ import re
 
 from matplotlib.animation import Animation
 
+# Symbols that common text fonts (DejaVu Sans among them) have: the dedicated
+# media-control symbols (U+23EE and friends) are missing from many of them.
 _ICONS = {
-    "fa fa-fast-backward": "\u23ee",  # first frame
-    "fa fa-step-backward": "\u23f4\u2759",  # previous frame
+    "fa fa-fast-backward": "\u21e4",  # first frame
+    "fa fa-step-backward": "\u25c1",  # previous frame
     "fa fa-play fa-flip-horizontal": "\u25c0",  # play backwards
-    "fa fa-pause": "\u23f8",
+    "fa fa-pause": "\u2016",
     "fa fa-play": "\u25b6",
-    "fa fa-step-forward": "\u2759\u23f5",  # next frame
-    "fa fa-fast-forward": "\u23ed",  # last frame
+    "fa fa-step-forward": "\u25b7",  # next frame
+    "fa fa-fast-forward": "\u21e5",  # last frame
     "fa fa-minus": "\u2212",  # slower
     "fa fa-plus": "+",  # faster
 }
