@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .._checks import check_positive_int
-from ..data import random_shift
 from ..train import TrainConfig, _augment, confusion_matrix, learning_rate_schedule
 
 __all__ = [
@@ -92,30 +91,15 @@ def plot_dataset_samples(
 def plot_shift_augmentation(image: torch.Tensor, max_shift: int = 2, copies: int = 5, seed: int = 0) -> Figure:
     """One image and ``copies`` randomly shifted versions of it (light augmentation).
 
+    The shift-only case of :func:`plot_augmentation`.
+
     Args:
         image: (1, H, W) one grey image.
         max_shift: the largest shift in pixels along each axis.
         copies: how many shifted versions to draw.
         seed: seed of the shifts.
     """
-    if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 1:
-        got = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise ValueError(f"image must be one grey image of shape (1, H, W), got {got}")
-    check_positive_int(copies, "copies")
-    x = image.detach().float().cpu()
-    shifted = random_shift(x[None].expand(copies, -1, -1, -1), max_shift, torch.Generator().manual_seed(seed))
-    fig, axes = _grid(copies + 1, copies + 1, cell=1.3)
-    axes.flat[0].imshow(x[0].numpy(), cmap="gray_r")
-    axes.flat[0].set_title("original", fontsize=9)
-    for i in range(copies):
-        axes.flat[i + 1].imshow(shifted[i, 0].numpy(), cmap="gray_r")
-        axes.flat[i + 1].set_title(f"shift {i + 1}", fontsize=9)
-    for ax in axes.flat:  # a faint frame shows that the digit moved, not the canvas
-        ax.axis("on")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout(pad=0.3)
-    return fig
+    return plot_augmentation(image, max_shift=max_shift, copies=copies, seed=seed)
 
 
 def _augmented_copies(image: object, max_shift: float, max_rotation: float, max_scale: float,
