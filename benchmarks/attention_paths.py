@@ -117,7 +117,7 @@ def main() -> None:
                                      "allocations and frees during one call"),
                      "speedup": "median over rounds of explicit time / fused time"},
         "rows": rows,
-    }, args.out, args.quick, device)
+    }, args.out, args.quick, device, overwrite=args.overwrite)
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def main() -> None:
         "execute_total_s": sum(r["seconds"] for r in rows) if rows else None,
         "all_ok": all(r["ok"] for r in rows) if rows else None,
         "build": build,
-    }, args.out, args.quick, device)
+    }, args.out, args.quick, device, overwrite=args.overwrite)
     if rows and not all(r["ok"] for r in rows) or build and build["returncode"] != 0:
         sys.exit(1)
 

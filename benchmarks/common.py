@@ -2,7 +2,8 @@
 description, tables and JSON results.
 
 Every script in ``benchmarks/`` measures something, prints a table and writes
-``benchmarks/results/<name>.json`` with the same envelope::
+``vit_tutorial/results/<name>.json`` (package data, read with
+:func:`vit_tutorial.results.load`) with the same envelope::
 
     {"benchmark": name, "timestamp": "2026-...Z", "quick": false,
      "machine": {...}, "settings": {...}, "rows": [...], ...}
@@ -31,7 +32,12 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS_DIR = REPO / "benchmarks" / "results"
+if str(REPO) not in sys.path:  # run as `python benchmarks/x.py` from a checkout
+    sys.path.insert(0, str(REPO))
+#: The package's results folder in this checkout (shipped with the package).
+RESULTS_DIR = REPO / "vit_tutorial" / "results"
+
+from vit_tutorial.results import save as _save_result  # noqa: E402
 
 
 # ---------------------------------------------------------------- arguments
@@ -42,13 +48,17 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
     ``--device`` (cpu or cuda), ``--quick`` (a tiny run that only checks the
     script works, in seconds), ``--threads`` (torch's intra-op threads;
-    default: torch's own default) and ``--out`` (the results folder).
+    default: torch's own default), ``--out`` (the results folder) and
+    ``--overwrite`` (replace an existing result; without it a new result goes
+    next to the old one as ``<name>.<UTC time>.json``).
     """
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     p.add_argument("--quick", action="store_true", help="tiny sizes and few repeats: checks the script runs")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's default)")
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"folder for the JSON result (default {RESULTS_DIR})")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing <out>/<name>.json (default: keep it, write <name>.<UTC time>.json)")
     return p
 
 
@@ -235,10 +245,15 @@ def format_table(rows: Sequence[Mapping[str, object]], columns: Sequence[tuple[s
     return "\n".join(out)
 
 
-def write_result(name: str, payload: Mapping[str, object], out_dir: Path, quick: bool, device) -> Path:
-    """Write ``out_dir/<name>.json`` with the common envelope; returns its path."""
+def write_result(name: str, payload: Mapping[str, object], out_dir: Path, quick: bool, device,
+                 overwrite: bool = False) -> Path:
+    """Write ``out_dir/<name>.json`` with the common envelope; returns the path written.
+
+    The write is atomic (:func:`vit_tutorial.results.save`); an existing file
+    is replaced only with ``overwrite=True``, else the result goes to
+    ``<name>.<UTC time>.json`` next to it.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     doc = {
         "benchmark": name,
         "timestamp": timestamp(),
@@ -247,7 +262,6 @@ def write_result(name: str, payload: Mapping[str, object], out_dir: Path, quick:
         "machine": machine_info(device),
         **payload,
     }
-    path = out_dir / f"{name}.json"
-    path.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
+    path = _save_result(doc, out_dir / f"{name}.json", overwrite=overwrite)
     print(f"\nwrote {path}")
     return path

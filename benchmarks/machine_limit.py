@@ -178,7 +178,7 @@ def main() -> None:
         "flops": {**flops, "flop_counter_total": counted},
         "rows": rows,
         "profiles": profiles,
-    }, args.out, args.quick, device)
+    }, args.out, args.quick, device, overwrite=args.overwrite)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Run every benchmark, one after the other, each writing its JSON to
-``benchmarks/results/``; the appendix "How fast is it?" reads them.
+``vit_tutorial/results/`` (package data); the appendix "How fast is it?" reads them.
 
     python benchmarks/run_all.py                 # everything, ~15 min on 2 quiet cores
     python benchmarks/run_all.py --skip-book     # without book_time.py (~10 min)
     python benchmarks/run_all.py --quick         # every script in its tiny mode (results to a temp folder)
     python benchmarks/run_all.py --device cuda   # on a GPU, where there is one
+    python benchmarks/run_all.py --overwrite     # replace the shipped results (default: write
+                                                 # <name>.<UTC time>.json next to them)
 
 Each script runs in its own Python process, so one's memory and threads do
 not affect the next. Run it on an otherwise idle machine: the scripts
@@ -21,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-#: In order: script, and whether it accepts the common options (--device --quick --threads --out).
+#: In order: script, and whether it accepts the common options (--device --quick --threads --out --overwrite).
 SCRIPTS = [
     ("throughput_vs_hf.py", True),
     ("machine_limit.py", True),
@@ -46,6 +48,8 @@ def command(script: Path, common_opts: bool, args: argparse.Namespace, out: Path
             cmd += [flag, str(value)]
     if args.quick and (common_opts or "--quick" in help_text):
         cmd.append("--quick")
+    if getattr(args, "overwrite", False) and (common_opts or "--overwrite" in help_text):
+        cmd.append("--overwrite")
     return cmd
 
 
@@ -57,9 +61,12 @@ def main() -> None:
     p.add_argument("--skip-book", action="store_true", help="skip book_time.py (notebook execution and build)")
     p.add_argument("--skip-train", action="store_true", help="skip train_mnist.py")
     p.add_argument("--out", type=Path, default=None,
-                   help="results folder (default benchmarks/results; with --quick a temporary folder)")
+                   help="results folder (default vit_tutorial/results; with --quick a temporary folder)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing results (default: keep them, write <name>.<UTC time>.json)")
     args = p.parse_args()
-    out = args.out or (Path(tempfile.mkdtemp(prefix="vit-bench-")) if args.quick else HERE / "results")
+    out = args.out or (Path(tempfile.mkdtemp(prefix="vit-bench-")) if args.quick
+                       else HERE.parent / "vit_tutorial" / "results")
 
     summary = []
     for name, common_opts in SCRIPTS:

@@ -135,7 +135,7 @@ def main() -> None:
                      "hf_default_attn_implementation": rows[0]["hf_attention"],
                      "ratio": "median over rounds of (ours images/s) / (HF images/s)"},
         "rows": rows,
-    }, args.out, args.quick, device)
+    }, args.out, args.quick, device, overwrite=args.overwrite)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ test split of MNIST-5k after at most 60 s of training on 2 CPU cores.
   time. On 2 quiet cores, wall time per epoch is roughly this CPU time
   divided by 1.3-1.8.
 
-Results go to ``benchmarks/results/train_mnist.json`` (tuning rows are merged
-into the existing file, so the grid can be run in parts). The load average
+Results go to ``vit_tutorial/results/train_mnist.json`` (package data; tuning
+rows and runs are merged into the existing file, so the grid can be run in
+parts; replacing the file needs ``--overwrite``, else the merged result is
+written to ``train_mnist.<UTC time>.json`` next to it). The load average
 is recorded with every measurement: above 2, other programs were competing.
 """
 from __future__ import annotations
@@ -50,10 +52,11 @@ import torch  # noqa: E402
 from common import format_table, machine_info, timestamp  # noqa: E402
 from vit_tutorial import ViT, count_parameters, vit_config  # noqa: E402
 from vit_tutorial.baselines import SmallCNN  # noqa: E402
+from vit_tutorial.results import save as save_result  # noqa: E402
 from vit_tutorial.data import load_dataset  # noqa: E402
 from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit, init_position_embedding  # noqa: E402
 
-RESULT = HERE / "results" / "train_mnist.json"
+RESULT = REPO / "vit_tutorial" / "results" / "train_mnist.json"
 
 #: The chapter's command (README, chapter 9): it produced vit_tutorial/checkpoints/vit-tiny-mnist5k.
 CHAPTER_ARGS = ["--dataset", "mnist5k", "--preset", "ViT-Tiny", "--set", "patch_size=7", "--pos-init-std", "0.5",
@@ -259,7 +262,10 @@ def main() -> None:
     p.add_argument("--tune", nargs="*", default=None, metavar="ROW",
                    help=f"run the tuning grid (all rows, or the named ones: {', '.join(TUNING)})")
     p.add_argument("--quick", action="store_true", help="tiny runs that only check the script works; writes nothing")
-    p.add_argument("--out", type=Path, default=RESULT.parent, help="results folder")
+    p.add_argument("--out", type=Path, default=RESULT.parent, help=f"results folder (default {RESULT.parent})")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace <out>/train_mnist.json with the merged result (default: keep it, "
+                   "write train_mnist.<UTC time>.json)")
     args = p.parse_args()
     if args.threads < 1 or args.nproc < 1:
         p.error("--threads and --nproc must be positive integers")
@@ -307,9 +313,8 @@ def main() -> None:
     if args.quick:
         print("(--quick: nothing written)")
         return
-    result_file.parent.mkdir(parents=True, exist_ok=True)
-    result_file.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"\nwrote {result_file}")
+    written = save_result(doc, result_file, overwrite=args.overwrite)
+    print(f"\nwrote {written}")
 
 
 if __name__ == "__main__":

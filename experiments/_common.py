@@ -56,7 +56,7 @@ from vit_tutorial.model import ViT  # noqa: E402
 from vit_tutorial.position import trunc_normal_init  # noqa: E402
 from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit, init_position_embedding  # noqa: E402
 
-RESULTS_DIR = REPO / "experiments" / "results"
+RESULTS_DIR = REPO / "vit_tutorial" / "results"  # package data, read with vit_tutorial.results.load
 FULL_TRAIN = 4000  # images in MNIST-5k's training split
 CACHE_DIR = Path(os.environ.get("VIT_EXPERIMENT_CACHE", "/tmp/vit-experiment-cache"))
 
@@ -73,6 +73,8 @@ def base_parser(description: str) -> argparse.ArgumentParser:
                    help="a tiny run (few images, one short epoch) that only checks the script works")
     p.add_argument("--no-cache", action="store_true", help="retrain even if a cached run exists")
     p.add_argument("--out", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing result (default: keep it, write <name>.<UTC time>.json next to it)")
     return p
 
 
@@ -274,7 +276,8 @@ def write_result(name: str, args: argparse.Namespace, settings: dict, rows: list
         "rows": rows,
         **extra,
     }
-    path.write_text(json.dumps(payload, indent=1) + "\n")
+    from vit_tutorial.results import save  # atomic; never silently replaces a result
+    path = save(payload, path, overwrite=getattr(args, "overwrite", False))
     print(f"wrote {path}")
     return path
 

@@ -17,6 +17,7 @@ import torch
 from matplotlib.figure import Figure
 
 import vit_tutorial as vt
+from vit_tutorial import results as vt_results
 from vit_tutorial.flops import vit_flops
 from vit_tutorial.viz import performance as perf
 
@@ -191,10 +192,8 @@ PLOTS = {
 @pytest.mark.parametrize("name", sorted(PLOTS))
 def test_committed_results_load_and_plot(name):
     """The appendix's inputs: full (not --quick) runs that the plots accept."""
-    path = BENCH / "results" / f"{name}.json"
-    if not path.exists():
-        pytest.skip(f"{path.name} not committed yet")
-    assert perf.RESULTS_DIR == BENCH / "results"
+    assert name in vt_results.available(), f"{name}.json is not shipped in vit_tutorial/results"
+    assert perf.RESULTS_DIR == vt_results.results_folder()
     doc = perf.load_result(name)
     assert doc["benchmark"] == name and doc["quick"] is False and doc["machine"]["cpu"]
     for plot in PLOTS[name]:

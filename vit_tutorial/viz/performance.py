@@ -1,7 +1,8 @@
 """Figures and tables for the appendix "How fast is it?".
 
 Every function takes the parsed JSON that one script in ``benchmarks/``
-wrote to ``benchmarks/results/`` (see ``benchmarks/common.py`` for the common
+wrote to the package's results, ``vit_tutorial/results/`` (read it with
+:func:`load_result`; see :mod:`vit_tutorial.results` for the common
 envelope: ``benchmark``, ``timestamp``, ``machine``, ``settings``, ``rows``)
 and draws it; nothing here measures anything. Plots return a matplotlib
 ``Figure`` and never call ``plt.show()``; :func:`results_table` returns a
@@ -18,6 +19,8 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from .. import results as _results
 
 __all__ = [
     "RESULTS_DIR",
@@ -41,7 +44,7 @@ OURS, THEIRS, NEUTRAL = "#1f77b4", "#ff7f0e", "#7f7f7f"
 def _check_doc(doc: object, benchmark: str, keys: Sequence[str] = ("rows",)) -> Mapping:
     """Raise unless ``doc`` is the result of the benchmark ``benchmark``."""
     if not isinstance(doc, Mapping):
-        raise ValueError(f"expected the parsed JSON of benchmarks/results/{benchmark}.json (a dict), "
+        raise ValueError(f"expected the parsed result {benchmark!r} (a dict, from load_result), "
                          f"got {type(doc).__name__}")
     if doc.get("benchmark") != benchmark:
         raise ValueError(f"expected the result of the {benchmark!r} benchmark, got "
@@ -61,18 +64,21 @@ def _check_row_keys(rows: Sequence[Mapping], keys: Sequence[str], benchmark: str
             raise ValueError(f"row {i} of the {benchmark!r} result lacks {missing}; expected the keys {list(keys)}")
 
 
-#: Where ``benchmarks/`` writes its results, in a checkout of the repository
-#: (the package is installed in editable mode from it).
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+#: The folder of the shipped results (package data, ``vit_tutorial/results``;
+#: written there by the scripts in ``benchmarks/``). Kept for old code: read a
+#: result with :func:`load_result` or :func:`vit_tutorial.results.load`.
+RESULTS_DIR = _results.results_folder()
 
 
 def load_result(name: str, folder: str | Path | None = None) -> dict:
-    """Read one benchmark result, ``<folder>/<name>.json``.
+    """Read one benchmark result.
 
     Args:
         name: the benchmark, e.g. ``"throughput_vs_hf"`` (no folder, no ``.json``).
-        folder: where the results are (default :data:`RESULTS_DIR`,
-            ``benchmarks/results`` of the repository).
+        folder: read ``<folder>/<name>.json`` instead (e.g. your own re-run
+            written with ``--out``); default: the result shipped with the
+            package, through :func:`vit_tutorial.results.load` (validated
+            against its schema).
 
     Returns:
         The parsed dict; it has at least ``benchmark`` (the results of this
@@ -84,9 +90,14 @@ def load_result(name: str, folder: str | Path | None = None) -> dict:
                          f"got {name!r}")
     if folder is not None and not isinstance(folder, (str, Path)):
         raise ValueError(f"folder must be a str or pathlib.Path, got {type(folder).__name__}")
-    p = Path(RESULTS_DIR if folder is None else folder) / f"{name}.json"
+    if folder is None:
+        benchmarks = sorted(n for n, s in _results.SCHEMAS.items() if s.kind == "benchmark")
+        if name not in benchmarks:
+            raise ValueError(f"unknown benchmark {name!r}; expected one of {benchmarks}")
+        return _results.load(name)
+    p = Path(folder) / f"{name}.json"
     if not p.is_file():
-        raise ValueError(f"no benchmark result at {p}; run `python benchmarks/run_all.py` to create it")
+        raise ValueError(f"no benchmark result at {p}; run `python benchmarks/run_all.py --out {folder}` to create it")
     try:
         doc = json.loads(p.read_text())
     except json.JSONDecodeError as e:

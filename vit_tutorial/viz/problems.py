@@ -22,6 +22,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .. import results as _results
 from .._checks import check_positive_int
 from ._animation import offline_jshtml
 from ..variants.cost import fit_power_law
@@ -46,25 +47,29 @@ __all__ = [
     "plot_variants",
 ]
 
-#: Where the experiment scripts write their results.
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments" / "results"
+#: Where the experiment scripts write their results: the package's shipped
+#: results (``vit_tutorial/results``); read them with :func:`load_experiment`.
+EXPERIMENTS_DIR = _results.results_folder()
 
 _COLOURS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
 
 
 def load_experiment(name: str, folder: str | Path | None = None) -> dict:
-    """Read ``experiments/results/<name>.json`` (written by ``experiments/<name>.py``).
+    """Read the result of ``experiments/<name>.py`` (shipped as package data,
+    ``vit_tutorial/results/<name>.json``, see :func:`vit_tutorial.results.load`).
 
     Args:
         name: the experiment, e.g. ``"data_hunger"``.
         folder: another results folder (default: ``$VIT_EXPERIMENTS_RESULTS`` if
-            set, e.g. to read your own re-run written with ``--out``, else
-            :data:`EXPERIMENTS_DIR`).
+            set, e.g. to read your own re-run written with ``--out``, else the
+            package's shipped results, validated against their schema).
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be an experiment name such as 'data_hunger', got {name!r}")
     if folder is None:
-        folder = os.environ.get("VIT_EXPERIMENTS_RESULTS") or EXPERIMENTS_DIR
+        folder = os.environ.get("VIT_EXPERIMENTS_RESULTS")
+        if not folder:
+            return _results.load(name)
     path = Path(folder) / f"{name}.json"
     if not path.is_file():
         raise ValueError(f"no results file {path}; run `python experiments/{name}.py` to create it")
