@@ -34,6 +34,12 @@ class ViTConfig:
         pos_embedding: ``"learned"`` (ViT) or ``"sincos"`` (fixed 2-D).
         layer_norm_eps: LayerNorm epsilon (1e-6 as in ViT and timm).
         qkv_bias: bias on the q, k, v projections.
+        init: the initialisation scheme, one of
+            :data:`vit_tutorial.init.INIT_SCHEMES`: ``"trunc_2sigma"`` (this
+            book's own, the default: std-0.02 normals cut at +-2 std),
+            ``"timm"`` (timm's ``init_weights_vit_timm``) or ``"official"``
+            (the official ``vit_jax`` code: zero head and class token, LeCun
+            normal patch projection, Xavier uniform attention and MLP).
     """
 
     image_size: int = 224
@@ -50,6 +56,7 @@ class ViTConfig:
     pos_embedding: str = "learned"
     layer_norm_eps: float = 1e-6
     qkv_bias: bool = True
+    init: str = "trunc_2sigma"
 
     def __post_init__(self) -> None:
         for name in ("image_size", "patch_size", "in_channels", "dim", "depth", "heads", "mlp_dim"):
@@ -60,6 +67,7 @@ class ViTConfig:
         check_heads(self.dim, self.heads)
         check_choice(self.pool, ("cls", "mean"), "pool")
         check_choice(self.pos_embedding, ("learned", "sincos"), "pos_embedding")
+        check_choice(self.init, ("trunc_2sigma", "timm", "official"), "init")
         for name in ("dropout", "attention_dropout"):
             p = getattr(self, name)
             if not 0.0 <= p < 1.0:

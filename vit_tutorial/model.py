@@ -17,6 +17,7 @@ from ._checks import check_rank
 from .config import ViTConfig
 from .embedding import PatchEmbedding
 from .encoder import Encoder
+from .init import init_weights_
 from .position import ClassToken, trunc_normal_init, LearnedPositionEmbedding, SinCosPositionEmbedding
 
 __all__ = ["ViT", "count_parameters"]
@@ -45,7 +46,12 @@ class ViT(nn.Module):
             c.depth, c.dim, c.heads, c.mlp_dim, c.dropout, c.attention_dropout, c.layer_norm_eps, c.qkv_bias
         )
         self.head = nn.Linear(c.dim, c.num_classes) if c.num_classes > 0 else nn.Identity()
-        self.apply(_init_weights)
+        if c.init == "trunc_2sigma":
+            # The book's original order of draws, kept so that a seeded
+            # ViT(config) gives the same numbers as before (see vit_tutorial.init).
+            self.apply(_init_weights)
+        else:
+            init_weights_(self, c.init)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """Images (B, C, H, W) to the encoder's input tokens (B, N+1, D)."""
@@ -99,9 +105,10 @@ class ViT(nn.Module):
 
 
 def _init_weights(module: nn.Module) -> None:
-    """ViT's initialisation: truncated normal (std 0.02) for linear layers,
-    zero biases, LayerNorm at identity. The conv keeps PyTorch's default
-    (a linear map of the patch, fan-in scaled)."""
+    """The book's ``"trunc_2sigma"`` scheme for one module (not ViT's own: see
+    :mod:`vit_tutorial.init`): linear weights from normal(0.02) cut at +-2 std,
+    zero biases, LayerNorm at identity. The conv keeps PyTorch's default; the
+    class token and position table drew theirs when they were built."""
     if isinstance(module, nn.Linear):
         trunc_normal_init(module.weight)
         if module.bias is not None:
