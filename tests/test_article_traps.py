@@ -80,8 +80,10 @@ def test_torch_modules_like_ours_compute_the_same(D, h):
     y, w = mha(x, x, x, average_attn_weights=False)
     ours, ours_w = attn(x, return_attention=True)
     assert (y - ours).abs().max() < 1e-5 and (w - ours_w).abs().max() < 1e-5
-    block = vt.EncoderBlock(D, h, 2 * D).eval()
+    # every parameter random (fresh LayerNorms are identities, which would hide a swapped norm)
+    block = vt.interop.randomise_parameters_(vt.EncoderBlock(D, h, 2 * D).eval(), seed=D)
     assert (torch_encoder_layer_like(block)(x) - block(x)).abs().max() < 1e-5
+    assert (torch_encoder_layer_like(block)(0.03 * x) - block(0.03 * x)).abs().max() < 1e-5  # eps matched too
 
 
 def _raises(fn, *words):

@@ -23,7 +23,7 @@ import torch
 
 from .config import ViTConfig
 
-__all__ = ["convert_state_dict", "SOURCES"]
+__all__ = ["convert_state_dict", "SOURCES", "randomise_parameters_", "layer_norm_eps"]
 
 SOURCES = ("hf", "timm")
 
@@ -185,3 +185,42 @@ def convert_state_dict(
         if bad:
             raise ValueError("shape mismatch after conversion: " + "; ".join(bad[:8]))
     return out
+
+
+def randomise_parameters_(module: torch.nn.Module, std: float = 0.2, seed: int = 0) -> torch.nn.Module:
+    """Overwrite every parameter of ``module`` with random values, in place.
+
+    A freshly built reference model (transformers' ``ViTForImageClassification``,
+    PyTorch's ``nn.TransformerEncoderLayer``) starts with zero biases and
+    LayerNorms at identity (weight 1, bias 0). A conversion that swaps two
+    LayerNorms, or puts the q, k, v biases in the wrong order, then still gives
+    the same outputs. So every equality test calls this first: LayerNorm
+    weights become ``1 + std * noise``, every other parameter ``std * noise``.
+
+    Args:
+        module: any ``nn.Module``.
+        std: the spread of the noise (> 0).
+        seed: seed of a private ``torch.Generator`` (the global RNG is untouched).
+
+    Returns:
+        ``module``.
+    """
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    if not (isinstance(std, (int, float)) and std > 0):
+        raise ValueError(f"std must be a positive number, got {std!r}")
+    gen = torch.Generator().manual_seed(int(seed))
+    norm_weights = {id(m.weight) for m in module.modules()
+                    if isinstance(m, torch.nn.LayerNorm) and m.weight is not None}
+    with torch.no_grad():
+        for p in module.parameters():
+            noise = torch.randn(p.shape, generator=gen, dtype=p.dtype) * std
+            p.copy_(1.0 + noise if id(p) in norm_weights else noise)
+    return module
+
+
+def layer_norm_eps(module: torch.nn.Module) -> set[float]:
+    """The set of epsilons of all LayerNorms in ``module`` (to check they match)."""
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be an nn.Module, got {type(module).__name__}")
+    return {float(m.eps) for m in module.modules() if isinstance(m, torch.nn.LayerNorm)}
