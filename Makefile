@@ -6,7 +6,14 @@
 # Both create ./.venv on first use (python3.11, else python3) and reinstall the
 # pinned requirements only when a requirements file or pyproject.toml changed.
 # Helpers (not needed day to day): make venv, make venv-test, make html,
-# make pytest, make nbval, make vendor, make clean, make help.
+# make pytest, make nbval, make nbval-portable, make vendor, make clean, make help.
+#
+#   make nbval-portable [NB=notebooks/x.ipynb] [ISA=default|avx2|native]
+#       nbval "as another CPU" and "as an installed package": the package is
+#       installed non-editable into a temp folder (shadowing the editable
+#       install), the notebooks are copied outside the repository, and
+#       PyTorch's CPU kernels are limited to ISA (default: ATen's portable
+#       kernels, oneDNN <= SSE4.1, MKL <= SSE4.2). See .ci/nbval-portable.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -25,30 +32,43 @@ BUILD_DIR := _build
 HTML_INDEX := $(CURDIR)/$(BUILD_DIR)/html/index.html
 NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 NBVAL_CELL_TIMEOUT ?= 1200
+# make nbval-portable: which notebooks (default all) and which instruction set.
+NB ?=
+ISA ?= default
+# The instruction sets `make test` plays, one portable run each.
+TEST_ISAS ?= default avx2
 
 # Versions of the vendored front-end files in book/vendor (see `make vendor`).
 MATHJAX_VERSION := 3.2.2
 REQUIREJS_VERSION := 2.3.8
 HTML_MANAGER_VERSION := 1.0.15
 
-.PHONY: help book test venv venv-test html pytest nbval vendor clean
+.PHONY: help book test venv venv-test html pytest nbval nbval-portable vendor clean
 
 help:
 	@echo "make book   build the book; prints the path of _build/html/index.html"
 	@echo "make test   build the book, then run pytest on tests/ and nbval on notebooks/"
+	@echo "            (natively, then as an installed package under lower CPU instruction sets)"
+	@echo "make nbval-portable [NB=notebooks/x.ipynb] [ISA=default|avx2|native]"
 
 # ---------------------------------------------------------------- user commands
 
 book: $(STAMP_BOOK)
 	@$(MAKE) --no-print-directory html
 
-# The book must build (the HTML tests read it). pytest and nbval then both run
-# even if the first fails, and `make test` fails if either did.
+# The book must build (the HTML tests read it). pytest, native nbval and the
+# portable nbval runs (one per ISA in TEST_ISAS) then all run even if one
+# fails, and `make test` fails if any did. Each stage's time is printed.
 test: $(STAMP_TEST)
-	@$(MAKE) --no-print-directory html
-	@failed=""; \
-	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
-	$(MAKE) --no-print-directory nbval || failed="$$failed nbval"; \
+	@t=$$SECONDS; $(MAKE) --no-print-directory html; times="html $$((SECONDS - t))s"; \
+	failed=""; \
+	t=$$SECONDS; $(MAKE) --no-print-directory pytest || failed="$$failed pytest"; times="$$times, pytest $$((SECONDS - t))s"; \
+	t=$$SECONDS; $(MAKE) --no-print-directory nbval || failed="$$failed nbval"; times="$$times, nbval $$((SECONDS - t))s"; \
+	for isa in $(TEST_ISAS); do \
+	  t=$$SECONDS; $(MAKE) --no-print-directory nbval-portable ISA=$$isa NB= || failed="$$failed nbval-portable(ISA=$$isa)"; \
+	  times="$$times, nbval-portable ISA=$$isa $$((SECONDS - t))s"; \
+	done; \
+	echo "make test: stage times: $$times"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all passed"
 
@@ -95,6 +115,13 @@ nbval: $(STAMP_TEST)
 	    --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) \
 	    --nbval-sanitize-with $(NBVAL_SANITIZE) notebooks; \
 	fi
+
+# nbval again, but as a learner on another machine meets the notebooks: a
+# non-editable install (as `pip install <repo>` on Colab), the notebooks run
+# from a folder outside the repository, and PyTorch's CPU kernels limited to
+# a lower instruction set. NB= one notebook (or several); ISA=default|avx2|native.
+nbval-portable: $(STAMP_TEST)
+	ISA=$(ISA) PY=$(PY) NBVAL_CELL_TIMEOUT=$(NBVAL_CELL_TIMEOUT) .ci/nbval-portable $(NB)
 
 # ---------------------------------------------------------------- maintenance
 
