@@ -16,6 +16,9 @@ from nbclient import NotebookClient
 def main(paths: list[str]) -> None:
     if not paths:
         sys.exit("usage: execute_notebooks.py NOTEBOOK.ipynb [...]")
+    # `%%solution` cells run here, so the stored outputs show the solutions'
+    # output (a learner's Run All skips them: vit_tutorial/solutions.py).
+    os.environ["VIT_TUTORIAL_SOLUTIONS"] = "1"
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         start = time.time()
