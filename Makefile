@@ -44,12 +44,15 @@ REQUIREJS_VERSION := 2.3.8
 HTML_MANAGER_VERSION := 1.0.15
 
 .PHONY: help book test venv venv-test html pytest nbval nbval-portable vendor clean
+.PHONY: handouts pdf
 
 help:
 	@echo "make book   build the book; prints the path of _build/html/index.html"
 	@echo "make test   build the book, then run pytest on tests/ and nbval on notebooks/"
 	@echo "            (natively, then as an installed package under lower CPU instruction sets)"
 	@echo "make nbval-portable [NB=notebooks/x.ipynb] [ISA=default|avx2|native]"
+	@echo "make handouts  learner notebooks without solutions, in _build/handouts/"
+	@echo "make pdf       the whole book as one PDF, _build/pdf/vit-step-by-step.pdf"
 
 # ---------------------------------------------------------------- user commands
 
@@ -122,6 +125,17 @@ nbval: $(STAMP_TEST)
 # a lower instruction set. NB= one notebook (or several); ISA=default|avx2|native.
 nbval-portable: $(STAMP_TEST)
 	ISA=$(ISA) PY=$(PY) NBVAL_CELL_TIMEOUT=$(NBVAL_CELL_TIMEOUT) .ci/nbval-portable $(NB)
+
+# ---------------------------------------------------------------- handouts and PDF
+
+# Learner notebooks without solutions and outputs, in _build/handouts/.
+handouts: $(STAMP_BOOK)
+	$(PY) scripts/make_handouts.py --out $(BUILD_DIR)/handouts
+
+# The whole book as one PDF, _build/pdf/vit-step-by-step.pdf (needs Debian's
+# chromium and a CJK font; .ci/run installs chromium and fonts-noto-cjk).
+pdf: $(STAMP_BOOK)
+	$(PY) scripts/build_pdf.py --out $(BUILD_DIR)/pdf/vit-step-by-step.pdf
 
 # ---------------------------------------------------------------- maintenance
 
