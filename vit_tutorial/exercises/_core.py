@@ -8,8 +8,9 @@ notebook cell, and is truthy only when the answer is right, so tests can
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
@@ -48,15 +49,75 @@ def failed(message: str) -> CheckResult:
     return CheckResult(False, f"Not yet: {message}")
 
 
+class ForbiddenCall(BaseException):
+    """Raised inside the learner's code when it calls a built-in that the
+    exercise asks them to write themselves (a ``BaseException``, so a
+    learner's ``except Exception`` cannot swallow it)."""
+
+
+_MISSING = object()
+
+
+@contextmanager
+def forbidding(targets: Sequence[tuple[object, str]], exercise: str) -> Iterator[None]:
+    """Make each ``owner.name`` in ``targets`` raise :class:`ForbiddenCall` for a while.
+
+    Args:
+        targets: ``(owner, attribute name)`` pairs, e.g. ``(torch.Tensor, "softmax")``
+            or ``(torch.nn.functional, "cross_entropy")``; for a module
+            instance, ``(block, "forward")`` shadows its forward.
+        exercise: what the learner is asked to write, used in the message
+            (e.g. ``"the softmax"``).
+
+    Everything is restored on exit, also after an error.
+    """
+    saved = []
+    for owner, name in targets:
+        if not hasattr(owner, name):
+            continue
+        if isinstance(owner, (type, torch.nn.Module)):
+            own = owner.__dict__.get(name, _MISSING)  # absent: inherited, restored by deleting ours
+        else:
+            own = getattr(owner, name)
+        if owner is torch.Tensor:
+            label = f"Tensor.{name} (x.{name}(...))"
+        elif isinstance(owner, torch.nn.Module):
+            label = f"the {type(owner).__name__} itself (calling it, or its .{name}, runs the finished layer)"
+        elif isinstance(owner, type):
+            label = f"nn.{owner.__name__}" if owner.__module__.startswith("torch.nn") else f"{owner.__name__}.{name}"
+        else:
+            label = f"{owner.__name__}.{name}"
+
+        def raiser(*args: Any, _label: str = label, **kwargs: Any) -> Any:
+            raise ForbiddenCall(
+                f"your code called {_label}, the built-in this exercise replaces; write {exercise} "
+                f"yourself from the operations the exercise allows."
+            )
+
+        saved.append((owner, name, own))
+        setattr(owner, name, raiser)
+    try:
+        yield
+    finally:
+        for owner, name, own in reversed(saved):
+            if own is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, own)
+
+
 def call_learner(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, CheckResult | None]:
     """Call the learner's ``fn``; turn a crash into a plain-words failure.
 
-    Returns ``(value, None)`` on success and ``(None, failure)`` otherwise.
+    Returns ``(value, None)`` on success and ``(None, failure)`` otherwise;
+    inside :func:`forbidding`, a call to a forbidden built-in is such a failure.
     """
     if not callable(fn):
         return None, failed(f"expected a function, got {type(fn).__name__}.")
     try:
         return fn(*args, **kwargs), None
+    except ForbiddenCall as exc:
+        return None, failed(str(exc))
     except NotImplementedError:
         return None, failed("the function still raises NotImplementedError; replace it with your code.")
     except Exception as exc:  # the learner's bug, reported rather than raised
@@ -69,7 +130,9 @@ def compare_tensors(
     """Compare a learner's tensor with the expected one.
 
     Returns ``None`` when they agree, else a failure that says whether the
-    type, the shape or the values differ (and by how much).
+    type, the shape (exactly: a shape that would only broadcast is wrong), the
+    dtype, non-finite entries (NaN or inf where the answer is finite) or the
+    values differ (and by how much).
     """
     if not isinstance(got, torch.Tensor):
         return failed(f"{what} should be a torch.Tensor, but it is a {type(got).__name__}.")
@@ -77,9 +140,22 @@ def compare_tensors(
         hint = ""
         if sorted(got.shape) == sorted(expected.shape):
             hint = " The same sizes in another order: check your transpose/permute."
+        elif got.numel() != expected.numel():
+            hint = " (Shapes that only broadcast together are not the same shape.)"
         return failed(f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}.{hint}")
-    diff = (got.detach().float() - expected.float()).abs().max().item()
-    if diff > atol:
+    if got.dtype != expected.dtype:
+        return failed(f"{what} has dtype {got.dtype}, expected {expected.dtype}.")
+    bad = ~torch.isfinite(got.detach()) & torch.isfinite(expected)
+    if bool(bad.any()):
+        n = int(bad.sum())
+        return failed(f"{what} contains {n} NaN or inf value{'s' if n > 1 else ''} where the answer is finite "
+                      f"(an overflow, a division by zero or the log of 0?).")
+    if got.numel() == 0:
+        return None
+    gd, ed = got.detach().double(), expected.double()
+    same_special = (gd == ed) | (torch.isnan(gd) & torch.isnan(ed))
+    diff = torch.where(same_special, torch.zeros_like(gd), (gd - ed).abs()).max().item()
+    if not diff <= atol:
         return failed(
             f"{what} has the right shape {tuple(expected.shape)} but different values "
             f"(largest difference {diff:.3g})."

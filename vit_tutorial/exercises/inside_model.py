@@ -18,7 +18,19 @@ import torch.nn.functional as F
 from ..config import ViTConfig, vit_config
 from ..encoder import EncoderBlock
 from ..model import ViT, count_parameters
-from ._core import CheckResult, call_learner, compare_tensors, failed, passed
+from ._core import CheckResult, call_learner, compare_tensors, failed, forbidding, passed
+
+_F = torch.nn.functional
+#: Built-ins an exercise may not call, per exercise (the check makes them raise).
+_ATTENTION_BUILTINS = [(_F, "scaled_dot_product_attention"), (_F, "multi_head_attention_forward"),
+                       (torch.nn.MultiheadAttention, "forward")]
+_SOFTMAX_BUILTINS = [(torch, "softmax"), (_F, "softmax"), (torch.Tensor, "softmax"), (torch.special, "softmax"),
+                     (torch, "log_softmax"), (_F, "log_softmax"), (torch.Tensor, "log_softmax"),
+                     (torch.special, "log_softmax"), (torch.nn.Softmax, "forward"), (torch.nn.LogSoftmax, "forward")]
+_LOSS_BUILTINS = [(_F, "cross_entropy"), (_F, "nll_loss"), (torch.nn.CrossEntropyLoss, "forward"),
+                  (torch.nn.NLLLoss, "forward")]
+_LAYER_NORM_BUILTINS = [(_F, "layer_norm"), (torch, "layer_norm"), (torch, "native_layer_norm"),
+                        (torch.nn.LayerNorm, "forward")]
 
 __all__ = [
     "check_attention",
@@ -52,21 +64,30 @@ def _diagnose(got: object, expected: torch.Tensor, what: str, mistakes: dict[str
 def check_attention(fn: Callable) -> CheckResult:
     """Check ``fn(q, k, v) -> out``: softmax(Q Kᵀ / √d) V.
 
-    q, k: (B, h, T, d); v: (B, h, T, d_v); out: (B, h, T, d_v).
+    q: (B, h, T, d); k: (B, h, S, d); v: (B, h, S, d_v); out: (B, h, T, d_v).
+    The check uses S != T and d_v != d, so that the key width (which sets the
+    scale) cannot be confused with the value width, nor queries with keys.
+    ``F.scaled_dot_product_attention`` and ``nn.MultiheadAttention`` are off
+    limits while it runs.
     """
     g = torch.Generator().manual_seed(5)
-    q, k, v = (torch.randn(2, 3, 7, 16, generator=g) for _ in range(3))
-    d = q.shape[-1]
-    scores = q @ k.transpose(-2, -1)  # (B, h, T, T)
-    expected = (scores / math.sqrt(d)).softmax(-1) @ v
-    out, err = call_learner(fn, q.clone(), k.clone(), v.clone())
+    B, h, T, S, d, d_v = 2, 3, 7, 5, 16, 9
+    q = torch.randn(B, h, T, d, generator=g)
+    k = torch.randn(B, h, S, d, generator=g)
+    v = torch.randn(B, h, S, d_v, generator=g)
+    scores = q @ k.transpose(-2, -1)  # (B, h, T, S)
+    expected = (scores / math.sqrt(d)).softmax(-1) @ v  # (B, h, T, d_v)
+    with forbidding(_ATTENTION_BUILTINS, "the attention"):
+        out, err = call_learner(fn, q.clone(), k.clone(), v.clone())
     if err is not None:
         return err
     if isinstance(out, tuple):
-        return failed("return only the output tensor (B, h, T, d), not a tuple.")
+        return failed("return only the output tensor (B, h, T, d_v), not a tuple.")
     mistakes = {
         "the scores were not scaled: divide Q Kᵀ by √d (here √16 = 4) before the softmax.": scores.softmax(-1) @ v,
         "the scores were divided by d; divide by √d instead.": (scores / d).softmax(-1) @ v,
+        f"you scaled by the square root of the value width (√{d_v} = 3); the scale is the key width: "
+        f"d = q.shape[-1] = {d}, so divide by √{d} = 4.": (scores / math.sqrt(d_v)).softmax(-1) @ v,
         "the softmax ran over the wrong axis: each query's row must sum to 1 over the keys (dim=-1).":
             (scores / math.sqrt(d)).softmax(-2) @ v,
         "the softmax is missing: the weights must be positive and sum to 1 in each row.": (scores / math.sqrt(d)) @ v,
@@ -74,7 +95,8 @@ def check_attention(fn: Callable) -> CheckResult:
     problem = _diagnose(out, expected, "the output", mistakes)
     if problem is not None:
         return problem
-    return passed("softmax(Q Kᵀ / √d) V, with each query's weights summing to 1 over the keys.")
+    return passed(f"softmax(Q Kᵀ / √d) V with d the key width: q {tuple(q.shape)}, k {tuple(k.shape)}, "
+                  f"v {tuple(v.shape)} -> {tuple(expected.shape)}, each query's weights summing to 1 over the keys.")
 
 
 def check_split_heads(fn: Callable) -> CheckResult:
@@ -139,7 +161,8 @@ def check_layer_norm(fn: Callable) -> CheckResult:
         y = (x - mu) / (torch.sqrt(var + eps) if eps_inside else torch.sqrt(var) + eps)
         return y * weight + bias if affine else y
 
-    out, err = call_learner(fn, x.clone(), weight.clone(), bias.clone(), eps)
+    with forbidding(_LAYER_NORM_BUILTINS, "the LayerNorm"):
+        out, err = call_learner(fn, x.clone(), weight.clone(), bias.clone(), eps)
     if err is not None:
         return err
     mistakes = {
@@ -181,7 +204,8 @@ def check_encoder_block(fn: Callable) -> CheckResult:
         no_second_res = x + a(block.norm1(x))
         no_second_res = block.mlp(block.norm2(no_second_res))
         parallel = x + a(block.norm1(x)) + block.mlp(block.norm2(x))
-        out, err = call_learner(fn, block, x.clone())
+        with forbidding([(block, "forward"), (torch.nn.TransformerEncoderLayer, "forward")], "the block"):
+            out, err = call_learner(fn, block, x.clone())
     if err is not None:
         return err
     mistakes = {
@@ -211,7 +235,8 @@ def check_cross_entropy(fn: Callable) -> CheckResult:
     expected = F.cross_entropy(logits, labels)
     B = logits.shape[0]
     picked = lambda lp: lp[torch.arange(B), labels]  # noqa: E731
-    out, err = call_learner(fn, logits.clone(), labels.clone())
+    with forbidding(_LOSS_BUILTINS, "the cross-entropy"):
+        out, err = call_learner(fn, logits.clone(), labels.clone())
     if err is not None:
         return err
     if isinstance(out, torch.Tensor) and out.numel() == B and out.dim() == 1:
@@ -230,7 +255,8 @@ def check_cross_entropy(fn: Callable) -> CheckResult:
         return problem
     big = torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 800.0, 0.0]])
     big_labels = torch.tensor([0, 2])
-    out_big, err = call_learner(fn, big, big_labels)
+    with forbidding(_LOSS_BUILTINS, "the cross-entropy"):
+        out_big, err = call_learner(fn, big, big_labels)
     if err is not None:
         return err
     expected_big = F.cross_entropy(big, big_labels)
@@ -252,7 +278,8 @@ def check_softmax(fn: Callable) -> CheckResult:
     g = torch.Generator().manual_seed(11)
     logits = 2.0 * torch.randn(3, 5, generator=g)
     expected = logits.softmax(-1)
-    out, err = call_learner(fn, logits.clone())
+    with forbidding(_SOFTMAX_BUILTINS, "the softmax"):
+        out, err = call_learner(fn, logits.clone())
     if err is not None:
         return err
     mistakes = {
@@ -269,7 +296,9 @@ def check_softmax(fn: Callable) -> CheckResult:
     if problem is not None:
         return problem
     big = torch.tensor([[1000.0, 999.0, -1000.0]])
-    out_big, err = call_learner(fn, big)
+    expected_big = big.softmax(-1)
+    with forbidding(_SOFTMAX_BUILTINS, "the softmax"):
+        out_big, err = call_learner(fn, big)
     if err is not None:
         return err
     if not isinstance(out_big, torch.Tensor) or not torch.isfinite(out_big).all():
@@ -277,10 +306,10 @@ def check_softmax(fn: Callable) -> CheckResult:
             "with logits as large as 1000, exp() overflows to inf and you get nan. Subtract each row's maximum "
             "first: softmax(z) = softmax(z - max z), and then the largest exponent is exp(0) = 1."
         )
-    problem = compare_tensors(out_big, big.softmax(-1), "the probabilities for large logits", atol=1e-5)
+    problem = compare_tensors(out_big, expected_big, "the probabilities for large logits", atol=1e-5)
     if problem is not None:
         return problem
-    return passed("each row is positive and sums to 1, and large logits are handled by subtracting the row's maximum.")
+    return passed("each row is positive and sums to 1, and the result stays finite and right for logits of 1000.")
 
 
 # ---------------------------------------------------------------- chapter 8
@@ -322,12 +351,14 @@ def check_param_count(fn: Callable) -> CheckResult:
             L * (7 * D + M): "the biases of the encoder blocks (linear layers 5D + M, LayerNorm shifts 2D per block)",
             L * (5 * D + M): "the biases of the blocks' linear layers (qkv 3D, proj D, fc1 M, fc2 D per block)",
             L * 4 * D: "the LayerNorms of the blocks (2 per block, each a weight and a bias of D)",
-            2 * D: "the final LayerNorm (a weight and a bias of D)",
+            2 * D: "2·D: either the final LayerNorm (a weight and a bias of D) or the whole class token "
+                   "(the token itself and its row of the position table: N rows instead of N+1)",
             cfg.num_tokens * D: "the position table ((N+1)·D)",
             D * K + K: "the classification head (D·K + K)",
             K: "the head's bias (K)",
             PPC * D + D: "the patch embedding (P·P·C·D + D)",
-            D: "one D-vector: the class token, or the position table's row for the class token (N+1 rows, not N)",
+            D: "one D-vector: the class token, the position table's row for the class token (N+1 rows, not N), "
+               "or the patch embedding's bias",
         }
         diff = true - got
         gap = f"for {cfg.image_size}px, P={cfg.patch_size}, D={D}, L={L}, MLP {M}, {K} classes you gave {got:,}, expected {true:,}"
