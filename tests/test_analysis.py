@@ -344,3 +344,99 @@ def test_functions_accept_what_the_model_returns():
     assert sim.shape == (c.grid_size,) * 4
     comps, ratio = embedding_filter_components(model.patch_embed.proj.weight, k=16)
     assert comps.shape == (16, 1, 4, 4)
+
+
+# ---------------------------------------------------------------- baselines (chapter 10's nulls and deletion test)
+
+from vit_tutorial.analysis import (  # noqa: E402
+    class_token_mass,
+    delete_patches,
+    deletion_curve,
+    ink_share_nulls,
+    random_patch_ranking,
+    share_on_mask,
+)
+
+
+def test_share_on_mask_by_hand():
+    w = torch.tensor([[1.0, 1.0, 2.0, 0.0], [0.0, 0.0, 0.0, 4.0]])  # (2 images, N=4)
+    m = torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+    # image 0: (1 + 2) / 4 = 0.75; image 1: 4 / 4 = 1
+    assert torch.allclose(share_on_mask(w, m), torch.tensor(0.875))
+    w3 = torch.stack([w, w.flip(-1)], dim=1)  # (2, 2 heads, 4)
+    assert share_on_mask(w3, m).shape == (2,)
+    with pytest.raises(ValueError, match="non-negative"):
+        share_on_mask(-w, m)
+    with pytest.raises(ValueError, match=r"\(n, \.\.\., N\)"):
+        share_on_mask(w[:, :3], m)
+
+
+def test_ink_share_nulls_separate_content_from_position():
+    g = torch.Generator().manual_seed(0)
+    n, N = 200, 16
+    centre = torch.zeros(N)
+    centre[[5, 6, 9, 10]] = 1.0  # the middle 2x2 of a 4x4 grid
+    # ink: always the centre, plus one random extra patch per image
+    extra = torch.randint(0, N, (n,), generator=g)
+    mask = centre.expand(n, N).clone()
+    mask[torch.arange(n), extra] = 1.0
+    # a position-only head: attends to the centre, the same for every image
+    pos_head = (centre + 0.01).expand(n, N)
+    r = ink_share_nulls(pos_head, mask, permutations=10)
+    assert torch.allclose(r["observed"], r["position_only"], atol=1e-6)  # nothing beyond position
+    assert r["observed"] > r["grid_share"] + 0.3  # yet far above the grid share: centring alone
+    assert abs(r["observed"] - r["permuted"]) < 0.02
+    # a content head: attends exactly to its own image's ink
+    content = mask + 1e-3
+    r = ink_share_nulls(content, mask, permutations=10, seed=1)
+    assert r["observed"] > r["position_only"] + 0.03 and r["observed"] > r["permuted"] + 0.03
+    assert r["permuted_sd"] >= 0 and r["grid_share"] == mask.mean()
+    with pytest.raises(ValueError, match="at least 2 images"):
+        ink_share_nulls(content[:1], mask[:1])
+
+
+def test_ink_share_permutation_pairs_no_image_with_itself():
+    # a head whose weights ARE its own mask scores 1 observed; a pairing with itself would too
+    mask = torch.eye(8)  # 8 images, each inks a different patch
+    r = ink_share_nulls(mask + 0.0, mask, permutations=5)
+    assert r["observed"] == 1.0 and r["permuted"] == 0.0
+
+
+def test_class_token_mass():
+    T = 5
+    a = torch.full((2, 3, T, T), 1.0 / T)  # uniform: 1/T everywhere
+    m = class_token_mass([a, a])
+    assert m.shape == (2, 3) and torch.allclose(m, torch.full((2, 3), 1.0 / T))
+    b = torch.zeros(1, 1, T, T)
+    b[..., 1:, 0] = 1.0  # every patch query looks only at the class token
+    b[..., 0, 1] = 1.0  # the class token's own row does not count
+    assert class_token_mass([b]).item() == 1.0
+
+
+def test_delete_patches_and_deletion_curve():
+    x = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).reshape(2, 1, 4, 4)
+    ranking = torch.tensor([[3, 0, 1, 2], [0, 1, 2, 3]])  # 2x2 patches of 2x2 pixels
+    out = delete_patches(x, ranking, 1, 2, fill=-1.0)
+    assert (out[0, 0, 2:, 2:] == -1).all() and (out[0, 0, :2] == x[0, 0, :2]).all()  # patch 3 = bottom right
+    assert (out[1, 0, :2, :2] == -1).all() and (out[1, 0, 2:] == x[1, 0, 2:]).all()
+    assert torch.equal(delete_patches(x, ranking, 0, 2), x)
+    assert (delete_patches(x, ranking, 4, 2, fill=7.0) == 7.0).all()
+    with pytest.raises(ValueError, match="permutation"):
+        delete_patches(x, torch.tensor([[0, 0, 1, 2], [0, 1, 2, 3]]), 1, 2)
+
+    class OnePatch(torch.nn.Module):  # "class 1" iff the top-left patch has ink
+        def forward(self, images):
+            s = images[:, 0, :2, :2].sum(dim=(1, 2))
+            return torch.stack([-s, s], dim=1)
+
+    imgs = torch.zeros(6, 1, 4, 4)
+    imgs[:, :, :2, :2] = 1.0
+    labels = torch.ones(6, dtype=torch.long)
+    top_first = torch.tensor([[0, 1, 2, 3]] * 6)
+    curve = deletion_curve(OnePatch(), imgs, labels, top_first, 2)
+    assert curve["accuracy"].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0]  # the right patch first: falls at once
+    last_first = torch.tensor([[3, 2, 1, 0]] * 6)
+    assert deletion_curve(OnePatch(), imgs, labels, last_first, 2)["accuracy"].tolist() == [1, 1, 1, 1, 0]
+    rnd = random_patch_ranking(6, 4, seed=0)
+    assert rnd.shape == (6, 4) and torch.equal(rnd.sort(1).values, torch.arange(4).expand(6, 4))
+    assert torch.equal(rnd, random_patch_ranking(6, 4, seed=0))

@@ -20,6 +20,20 @@ token ``i`` over the keys. A stacked tensor (L, B, h, T, T) works too.
   embedding with every other (Fig. 7, centre).
 * :func:`embedding_filter_components` finds the principal components of the
   patch-embedding filters (Fig. 7, left).
+
+Baselines, so that a picture becomes evidence:
+
+* :func:`share_on_mask` (which share of some attention lands on, e.g., ink
+  patches) with :func:`ink_share_nulls`: the same share for a head that
+  attends by **position only** (every image gets the dataset-mean map) and
+  for **another image's ink** (a permutation null). MNIST digits are
+  centred, so position alone already scores well above the share of ink
+  patches in the grid.
+* :func:`class_token_mass`: how much attention the patch queries send to the
+  class token, per layer and head (the part a distance measure leaves out).
+* :func:`deletion_curve` / :func:`random_patch_ranking`: a faithfulness test
+  of a ranking of patches (e.g. rollout): blank the top-ranked patches one
+  by one and measure the accuracy, against random rankings.
 """
 from __future__ import annotations
 
@@ -39,6 +53,12 @@ __all__ = [
     "mean_attention_distance",
     "position_embedding_similarity",
     "embedding_filter_components",
+    "share_on_mask",
+    "ink_share_nulls",
+    "class_token_mass",
+    "random_patch_ranking",
+    "delete_patches",
+    "deletion_curve",
 ]
 
 HEAD_FUSIONS = ("mean", "max", "min")
@@ -378,3 +398,217 @@ def embedding_filter_components(
     var = S**2  # (r,)
     ratio = var / var.sum().clamp_min(1e-24)  # (r,)
     return comps.reshape(k, C, P, Q).float(), ratio[:k].float()  # (k, C, P, P), (k,)
+
+
+# ---------------------------------------------------------------- baselines
+
+
+def _check_weights_and_mask(weights: object, mask: object) -> tuple[torch.Tensor, torch.Tensor]:
+    check_tensor(weights, "weights")
+    check_rank(mask, 2, "mask", "(n, N)")
+    if weights.dim() < 2:
+        raise ValueError(f"weights must have shape (n, ..., N), got {tuple(weights.shape)}")
+    n, N = mask.shape
+    if weights.shape[0] != n or weights.shape[-1] != N:
+        raise ValueError(
+            f"weights {tuple(weights.shape)} must be (n, ..., N) with n={n} images and N={N} patches "
+            f"like mask {tuple(mask.shape)}"
+        )
+    if bool((weights < 0).any()):
+        raise ValueError("weights must be non-negative (attention weights), got negative entries")
+    return weights.detach().float(), mask.detach().float()
+
+
+def share_on_mask(weights: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Share of each image's weights over the patches that lands on the masked patches.
+
+    Args:
+        weights: (n, ..., N) non-negative weights over the N patches, e.g. the
+            class token's attention to the patches ``attention[:, :, 0, 1:]``
+            (n, h, N). They need not sum to 1; each row is renormalised.
+        mask: (n, N), 1 for the patches of interest (e.g. ink), 0 elsewhere.
+
+    Returns:
+        The share, averaged over the n images: shape ``weights.shape[1:-1]``.
+    """
+    w, m = _check_weights_and_mask(weights, mask)
+    n, N = m.shape
+    m = m.reshape(n, *[1] * (w.dim() - 2), N)  # (n, 1, ..., N)
+    return ((w * m).sum(-1) / w.sum(-1).clamp_min(1e-12)).mean(dim=0)  # (...)
+
+
+def ink_share_nulls(
+    weights: torch.Tensor, mask: torch.Tensor, permutations: int = 20, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """The ink share of some attention, and what two content-blind heads would score.
+
+    * ``observed``: :func:`share_on_mask` of ``weights`` against each image's own mask;
+    * ``position_only``: every image's weights replaced by their mean over
+      the images (a head that attends by position alone, the same map for
+      every image), scored against each image's own mask;
+    * ``permuted`` / ``permuted_sd``: the observed weights scored against
+      ANOTHER image's mask (a random pairing with no image paired with
+      itself), mean and sd over ``permutations`` pairings;
+    * ``grid_share``: the share of masked patches in the grid (a head that
+      attends uniformly).
+
+    ``observed - position_only`` is the part of the share that depends on the
+    image's content rather than on where digits usually are.
+
+    Args:
+        weights: (n, ..., N) non-negative weights over the patches.
+        mask: (n, N) 0/1 mask per image.
+        permutations: number of random pairings (>= 1).
+        seed: seed of the pairings.
+
+    Returns:
+        A dict of tensors of shape ``weights.shape[1:-1]`` (``grid_share``: a scalar).
+    """
+    w, m = _check_weights_and_mask(weights, mask)
+    check_positive_int(permutations, "permutations")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    n = m.shape[0]
+    if n < 2:
+        raise ValueError(f"need at least 2 images for a permutation null, got {n}")
+    observed = share_on_mask(w, m)
+    mean_map = w.mean(dim=0, keepdim=True).expand_as(w)  # (n, ..., N): the same map for every image
+    position_only = share_on_mask(mean_map, m)
+    g = torch.Generator().manual_seed(seed)
+    shares = []
+    for _ in range(permutations):
+        order = torch.randperm(n, generator=g)
+        partner = torch.empty(n, dtype=torch.long)
+        partner[order] = order.roll(1)  # a cycle through all images: nobody gets their own mask
+        shares.append(share_on_mask(w, m[partner]))
+    stacked = torch.stack(shares)  # (permutations, ...)
+    return {
+        "observed": observed,
+        "position_only": position_only,
+        "permuted": stacked.mean(dim=0),
+        "permuted_sd": stacked.std(dim=0) if permutations > 1 else torch.zeros_like(observed),
+        "grid_share": m.mean(),
+    }
+
+
+def class_token_mass(attentions: Sequence[torch.Tensor] | torch.Tensor, num_prefix_tokens: int = 1) -> torch.Tensor:
+    """Share of the patch queries' attention that goes to the class token.
+
+    Args:
+        attentions: L tensors (B, h, T, T) or one tensor (L, B, h, T, T).
+        num_prefix_tokens: tokens before the patches (1: the class token, key 0).
+
+    Returns:
+        (L, h): for each layer and head, the attention on key 0 averaged over
+        the images and the patch queries (rows ``num_prefix_tokens:``). A
+        uniform head gives 1/T.
+    """
+    A = stack_attentions(attentions)  # (L, B, h, T, T)
+    prefix = _check_prefix(num_prefix_tokens)
+    if prefix < 1 or prefix >= A.shape[-1]:
+        raise ValueError(f"num_prefix_tokens must be in [1, T-1] = [1, {A.shape[-1] - 1}], got {prefix}")
+    return A[:, :, :, prefix:, 0].mean(dim=(1, 3))  # (L, h)
+
+
+def random_patch_ranking(n: int, num_patches: int, seed: int = 0) -> torch.Tensor:
+    """(n, N) random orders of the N patches, one per image (the deletion curve's baseline)."""
+    check_positive_int(n, "n")
+    check_positive_int(num_patches, "num_patches")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    g = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randperm(num_patches, generator=g) for _ in range(n)])  # (n, N)
+
+
+def _check_ranking(ranking: object, n: int, N: int) -> torch.Tensor:
+    check_rank(ranking, 2, "ranking", "(n, N)")
+    if tuple(ranking.shape) != (n, N):
+        raise ValueError(f"ranking must have shape (n, N) = ({n}, {N}), got {tuple(ranking.shape)}")
+    if ranking.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"ranking must hold integer patch indices, got {ranking.dtype}")
+    if not torch.equal(ranking.sort(dim=1).values, torch.arange(N).expand(n, N).to(ranking)):
+        raise ValueError("every row of ranking must be a permutation of the patch indices 0..N-1")
+    return ranking.long()
+
+
+def delete_patches(
+    images: torch.Tensor, ranking: torch.Tensor, k: int, patch_size: int, fill: float = 0.0
+) -> torch.Tensor:
+    """Blank the first ``k`` patches of each image's ``ranking`` (set them to ``fill``).
+
+    Args:
+        images: (n, C, H, W).
+        ranking: (n, N) patch indices (row-major on the grid), most important first.
+        k: how many patches to blank, 0..N.
+        patch_size: P.
+        fill: the value written (for standardised digits, the background
+            value ``-mean / std``).
+
+    Returns:
+        A new tensor (n, C, H, W).
+    """
+    check_rank(images, 4, "images", "(n, C, H, W)")
+    P = check_positive_int(patch_size, "patch_size")
+    n, C, H, W = images.shape
+    if H % P or W % P:
+        raise ValueError(f"images {H}x{W} are not divisible by patch_size {P}")
+    rows, cols = H // P, W // P
+    N = rows * cols
+    ranking = _check_ranking(ranking, n, N)
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= N:
+        raise ValueError(f"k must be an integer in [0, {N}], got {k!r}")
+    keep = torch.ones(n, N, dtype=images.dtype)  # (n, N)
+    keep.scatter_(1, ranking[:, :k], 0.0)
+    keep = keep.reshape(n, 1, rows, 1, cols, 1)  # broadcast over C and the pixels of a patch
+    x = images.reshape(n, C, rows, P, cols, P)  # (n, C, rows, P, cols, P)
+    out = x * keep + fill * (1 - keep)
+    return out.reshape(n, C, H, W)
+
+
+@torch.no_grad()
+def deletion_curve(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    ranking: torch.Tensor,
+    patch_size: int,
+    fill: float = 0.0,
+    batch_size: int = 500,
+) -> dict[str, torch.Tensor]:
+    """Accuracy and true-class probability as the top-ranked patches are blanked.
+
+    For k = 0, 1, ..., N the first k patches of each image's ``ranking`` are
+    set to ``fill`` (:func:`delete_patches`) and the model is scored. A
+    ranking that finds the patches the model relies on makes the curve fall
+    faster than a random ranking (:func:`random_patch_ranking`) does.
+
+    Args:
+        model: maps (n, C, H, W) to logits (n, classes); put in eval mode.
+        images: (n, C, H, W).
+        labels: (n,) class indices.
+        ranking: (n, N), most important patch first.
+        patch_size: P.
+        fill: value of a blanked pixel.
+        batch_size: images per forward pass.
+
+    Returns:
+        ``{"accuracy": (N+1,), "true_probability": (N+1,)}``, entry k after blanking k patches.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_rank(images, 4, "images", "(n, C, H, W)")
+    check_rank(labels, 1, "labels", "(n,)")
+    if labels.shape[0] != images.shape[0]:
+        raise ValueError(f"labels has {labels.shape[0]} entries for {images.shape[0]} images")
+    check_positive_int(batch_size, "batch_size")
+    P = check_positive_int(patch_size, "patch_size")
+    N = (images.shape[2] // P) * (images.shape[3] // P)
+    model.eval()
+    acc, prob = [], []
+    for k in range(N + 1):
+        x = delete_patches(images, ranking, k, P, fill)
+        logits = torch.cat([model(part) for part in x.split(batch_size)])  # (n, classes)
+        p = logits.softmax(dim=-1)
+        acc.append((logits.argmax(dim=-1) == labels).float().mean())
+        prob.append(p[torch.arange(len(labels)), labels].mean())
+    return {"accuracy": torch.stack(acc), "true_probability": torch.stack(prob)}
