@@ -35,7 +35,7 @@ _ICONS = {
 }
 _LINK = re.compile(r"<link[^>]*font-awesome[^>]*>\s*", re.S)
 _IMG = re.compile(r'<img id="(_anim_img[0-9a-f]+)">')
-_FIRST = re.compile(r'frames\[0\] = "(data:image/[a-z]+;base64,([A-Za-z0-9+/=\s\\]+))"')
+_FIRST = re.compile(r'frames\[0\] = "(data:image/[a-z]+;base64,)([A-Za-z0-9+/=\s\\]+)"')
 
 
 def offline_jshtml(anim: Animation, default_mode: str = "loop") -> str:
@@ -53,9 +53,10 @@ def _sized_first_frame(html: str) -> str:
     img, first = _IMG.search(html), _FIRST.search(html)
     if img is None or first is None:  # matplotlib changed its template: fail loudly, not blank
         raise RuntimeError("offline_jshtml: matplotlib's jshtml no longer has the expected <img> or frames[0]")
-    data = base64.b64decode(re.sub(r"[\s\\]", "", first.group(2)))
+    b64 = re.sub(r"[\s\\]", "", first.group(2))  # the script's string has line continuations
+    data = base64.b64decode(b64, validate=True)
     with Image.open(io.BytesIO(data)) as frame:
         width, height = frame.size
-    tag = (f'<img id="{img.group(1)}" src="{first.group(1)}" width="{width}" height="{height}" '
+    tag = (f'<img id="{img.group(1)}" src="{first.group(1)}{b64}" width="{width}" height="{height}" '
            f'style="max-width:100%;height:auto" alt="animation, frame 1">')
     return html[:img.start()] + tag + html[img.end():]
