@@ -298,3 +298,74 @@ def recipe(budget_epochs: float) -> dict:
         "code_fingerprint": code_fingerprint(),
         "dataset": "mnist5k (4,000 train / 1,000 test, stratified); subsets stratified with the run's seed",
     }
+
+
+def predictions(model: nn.Module, images: torch.Tensor, batch: int = 1000) -> torch.Tensor:
+    """Predicted classes (n,) of ``model`` on ``images``, in eval mode, without gradients."""
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(images[i:i + batch]).argmax(1) for i in range(0, len(images), batch)])
+
+
+def pack_correct(correct: torch.Tensor) -> str:
+    """A boolean vector (n,) as hex (numpy.packbits), for paired tests between runs."""
+    import numpy as np
+
+    return np.packbits(correct.cpu().numpy().astype(np.uint8)).tobytes().hex()
+
+
+def fit_select(model: nn.Module, train: Split, val: Split, test: Split, config: TrainConfig,
+               evaluations: int = 10) -> dict:
+    """Train with ``fit``, score the validation split about ``evaluations`` times,
+    keep the weights of the best validation accuracy (the later epoch on a tie),
+    and score only those on ``test``.
+
+    Returns a dict: ``chosen_epoch``, ``val_accuracy``, ``test_accuracy``,
+    ``final_epoch_test_accuracy``, ``val_curve`` ([epoch, accuracy] pairs),
+    ``train_accuracy_last_epoch``, ``train_seconds``, ``test_correct`` (hex bits)
+    and ``correct`` (the boolean tensor, not for JSON). The model is left with
+    the chosen weights.
+    """
+    config = dataclasses.replace(config, eval_every=max(1, config.epochs // evaluations))
+    data = DataSplits("train-val", train, val, 0.0, 1.0, int(train.labels.max()) + 1)  # fit's "test" = validation
+    best: dict = {"val": -1.0}
+    curve: list = []
+
+    def on_epoch(record: dict) -> None:
+        if record["test_accuracy"] is None:
+            return
+        curve.append([record["epoch"], round(record["test_accuracy"], 4)])
+        if record["test_accuracy"] >= best["val"]:
+            best.update(val=record["test_accuracy"], epoch=record["epoch"],
+                        state={k: t.detach().clone() for k, t in model.state_dict().items()})
+
+    t0 = time.perf_counter()
+    history = fit(model, data, config, progress=False, callback=on_epoch)
+    seconds = time.perf_counter() - t0
+    final = float((predictions(model, test.images) == test.labels).float().mean())
+    model.load_state_dict(best["state"])
+    correct = predictions(model, test.images) == test.labels
+    return {
+        "chosen_epoch": best["epoch"], "val_accuracy": round(best["val"], 4),
+        "test_accuracy": round(float(correct.float().mean()), 4),
+        "final_epoch_test_accuracy": round(final, 4), "val_curve": curve,
+        "train_accuracy_last_epoch": round(float(history[-1]["train_accuracy"]), 4),
+        "train_seconds": round(seconds, 1), "test_correct": pack_correct(correct), "correct": correct,
+    }
+
+
+def recipe_config(epochs: int, seed: int, **overrides) -> TrainConfig:
+    """Chapter 9's recipe for ``epochs`` epochs (warm-up keeps its share of the schedule)."""
+    _, recipe9 = chapter9()
+    share = recipe9["warmup_epochs"] / recipe9["epochs"]
+    fields = {k: v for k, v in recipe9.items() if k not in ("epochs", "warmup_epochs", "seed", "device", "eval_every")}
+    fields.update(overrides)
+    return TrainConfig(**fields, epochs=epochs, warmup_epochs=epochs * share, seed=seed, device="cpu")
+
+
+def save_partial(name: str, doc: dict, out: Path, quick: bool) -> Path:
+    """Write a (possibly incomplete) result atomically, replacing the previous write of this run."""
+    from vit_tutorial.results import save
+
+    return save(doc, Path(out) / (f"{name}.quick.json" if quick else f"{name}.json"), overwrite=True,
+                check=name)
