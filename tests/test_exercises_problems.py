@@ -44,8 +44,9 @@ def test_fitted_exponent():
 
 
 def _right_similarity(attentions):
-    A = F.normalize(torch.stack(attentions), dim=-1)  # (L, B, h, T, T)
-    return (A[:-1] * A[1:]).sum(-1).mean(dim=(1, 2, 3))
+    """DeepViT: cosine of the columns A[b, h, :, t] of consecutive layers."""
+    A = F.normalize(torch.stack(attentions), dim=-2)  # (L, B, h, T, T), unit columns
+    return (A[:-1] * A[1:]).sum(-2).mean(dim=(1, 2, 3))
 
 
 def test_layer_similarity():
@@ -55,19 +56,19 @@ def test_layer_similarity():
         A = F.normalize(torch.stack(attentions).flatten(1), dim=-1)
         return (A[:-1] * A[1:]).sum(-1)
 
-    def columns(attentions):
-        A = F.normalize(torch.stack(attentions), dim=-2)
-        return (A[:-1] * A[1:]).sum(-2).mean(dim=(1, 2, 3))
+    def rows(attentions):
+        A = F.normalize(torch.stack(attentions), dim=-1)
+        return (A[:-1] * A[1:]).sum(-1).mean(dim=(1, 2, 3))
 
     def unnormalised(attentions):
         A = torch.stack(attentions)
-        return (A[:-1] * A[1:]).sum(-1).mean(dim=(1, 2, 3))
+        return (A[:-1] * A[1:]).sum(-2).mean(dim=(1, 2, 3))
 
     def itself(attentions):
-        A = F.normalize(torch.stack(attentions), dim=-1)
-        return (A * A).sum(-1).mean(dim=(1, 2, 3))[:-1]
+        A = F.normalize(torch.stack(attentions), dim=-2)
+        return (A * A).sum(-2).mean(dim=(1, 2, 3))[:-1]
 
-    for wrong, hint in ((whole, "one long vector"), (columns, "columns"), (unnormalised, "normalised"),
+    for wrong, hint in ((whole, "one long vector"), (rows, "you compared rows"), (unnormalised, "normalised"),
                         (itself, "itself")):
         result = check_layer_similarity(wrong)
         assert not result and hint in repr(result), repr(result)

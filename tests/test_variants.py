@@ -264,6 +264,24 @@ def test_layer_similarity():
     assert torch.allclose(V.cross_layer_similarity([a, b])[0, 1], cons[:1].squeeze())
 
 
+def test_layer_similarity_columns_are_deepvit_and_rows_differ():
+    """DeepViT's M^{p,q}_{h,t}: cosine of the columns A[h, :, t], by hand."""
+    torch.manual_seed(1)
+    a = torch.rand(2, 3, 5, 5).softmax(-1)
+    b = (3 * torch.rand(2, 3, 5, 5)).softmax(-1)
+    col = torch.nn.functional.cosine_similarity(a, b, dim=-2)  # (B, h, T): one value per input token t
+    row = torch.nn.functional.cosine_similarity(a, b, dim=-1)  # (B, h, T): one value per query
+    got = V.consecutive_layer_similarity([a, b])
+    assert torch.allclose(got, col.mean().reshape(1), atol=1e-6)
+    assert torch.allclose(V.consecutive_layer_similarity([a, b], orientation="rows"), row.mean().reshape(1),
+                          atol=1e-6)
+    assert not torch.allclose(col.mean(), row.mean(), atol=1e-3)  # the two orientations differ here
+    per_head = V.cross_layer_similarity([a, b], per_head=True)
+    assert torch.allclose(per_head[0, 1], col.mean(dim=(0, 2)), atol=1e-6)
+    with pytest.raises(ValueError, match="orientation must be"):
+        V.cross_layer_similarity([a, b], orientation="diagonal")
+
+
 # ------------------------------------------------------------------ bad input
 
 

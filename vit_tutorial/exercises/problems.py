@@ -102,11 +102,12 @@ def _attention_maps() -> list[torch.Tensor]:
 
 
 def check_layer_similarity(fn: Callable) -> CheckResult:
-    """Check ``fn(attentions) -> (L-1,)``: for each layer l, the cosine
-    similarity of its attention rows with layer l+1's, averaged over images,
-    heads and query tokens."""
+    """Check ``fn(attentions) -> (L-1,)``: DeepViT's cross-layer similarity of
+    consecutive layers: for each layer l, head h and input token t, the cosine
+    of the columns A^l[h, :, t] and A^{l+1}[h, :, t] (how much token t
+    contributes to every output token), averaged over images, heads and tokens."""
     maps = _attention_maps()
-    expected = consecutive_layer_similarity(maps)  # (L-1,)
+    expected = consecutive_layer_similarity(maps)  # (L-1,), columns
     got, err = call_learner(fn, [m.clone() for m in maps])
     if err is not None:
         return err
@@ -115,16 +116,17 @@ def check_layer_similarity(fn: Callable) -> CheckResult:
     whole = (flat[:-1] * flat[1:]).sum(-1)  # (L-1,)
     per_map = F.normalize(A.flatten(3), dim=-1)  # (L, B, h, T*T)
     maps_sim = (per_map[:-1] * per_map[1:]).sum(-1).mean(dim=(1, 2))  # (L-1,)
-    columns = F.normalize(A, dim=-2)  # unit columns
-    col_sim = (columns[:-1] * columns[1:]).sum(-2).mean(dim=(1, 2, 3))  # (L-1,)
-    dot = (A[:-1] * A[1:]).sum(-1).mean(dim=(1, 2, 3))  # (L-1,) without normalising
+    row_sim = consecutive_layer_similarity(maps, orientation="rows")  # (L-1,)
+    dot = (A[:-1] * A[1:]).sum(-2).mean(dim=(1, 2, 3))  # (L-1,) columns without normalising
     mistakes = {
-        "you compared each layer's maps as one long vector: compare them row by row (one query token at a "
+        "you compared each layer's maps as one long vector: compare them token by token (one column at a "
         "time), then average.": whole,
-        "you compared whole T x T maps per head; DeepViT's measure compares each query's row, then averages.":
-            maps_sim,
-        "you compared columns (what each key receives); compare rows (what each query attends to, dim=-1).": col_sim,
-        "the rows were not normalised: a cosine similarity divides the dot product by both lengths.": dot,
+        "you compared whole T x T maps per head; DeepViT's measure compares each input token's column, then "
+        "averages.": maps_sim,
+        "you compared rows (each query's distribution over the keys, dim=-1). That is a reasonable analogue, "
+        "but DeepViT compares columns: A[..., :, t], how much input token t contributes to every output token "
+        "(normalise and sum over dim=-2).": row_sim,
+        "the columns were not normalised: a cosine similarity divides the dot product by both lengths.": dot,
         "that compares each layer with itself: pair layer l with layer l+1.": torch.ones(len(maps) - 1),
     }
     for message, wrong in mistakes.items():
@@ -133,8 +135,9 @@ def check_layer_similarity(fn: Callable) -> CheckResult:
     problem = compare_tensors(got, expected, "the similarities", atol=1e-4)
     if problem is not None:
         return problem
-    return passed("the cosine similarity of consecutive layers' attention rows, averaged over images, heads "
-                  f"and queries: {', '.join(f'{v:.3f}' for v in expected.tolist())} here.")
+    return passed("DeepViT's similarity of consecutive layers (cosine of each input token's column), averaged "
+                  "over images, heads and tokens; on the check's own random maps: "
+                  f"{', '.join(f'{v:.3f}' for v in expected.tolist())}.")
 
 
 def _centred_table(table: torch.Tensor, m: int, before: int | None = None, fill: str = "replicate") -> torch.Tensor:
