@@ -185,8 +185,8 @@ def test_filter_components_grid():
 
 def test_animation_has_one_frame_per_layer_and_head():
     html = animate_attention_sweep(digits(), attention(), dpi=30)
-    assert html.count("data:image/jpeg;base64") == L * (h + 1)
+    assert html.count("data:image/jpeg;base64") == L * (h + 1) + 1  # + frame 0 in the <img>
     html = animate_attention_sweep(digits(), attention(), include_mean=False, max_images=1, dpi=30)
-    assert html.count("data:image/jpeg;base64") == L * h
+    assert html.count("data:image/jpeg;base64") == L * h + 1
     with pytest.raises(ValueError, match="B=2"):
         animate_attention_sweep(digits()[:1], attention())

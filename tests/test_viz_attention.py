@@ -97,7 +97,7 @@ def test_figures(photo, weights):
     assert "1.8 MiB" in labels and "117 KiB" in labels  # 12 x 197^2 x 4 B, 12 x 50^2 x 4 B
     plt.close(fig)
     html = animate_head_attention(photo, w, [(0, 0), (3, 3)], 16, demo.head_names, heads=[0, 1], dpi=30)
-    assert isinstance(html, str) and "<script" in html and html.count("data:image/jpeg") == 2
+    assert isinstance(html, str) and "<script" in html and html.count("data:image/jpeg") == 2 + 1  # + frame 0 in the <img>
     assert not plt.get_fignums()
 
 

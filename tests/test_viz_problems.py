@@ -97,7 +97,7 @@ def test_reach_diagrams_agree_with_the_window_code():
 
 def test_animation_has_one_frame_per_query():
     html = vp.animate_window_reach(grid=8, window=4, dpi=30)
-    assert html.count("data:image/jpeg;base64") == 16
+    assert html.count("data:image/jpeg;base64") == 16 + 1  # + frame 0 in the <img>
 
 
 def test_load_experiment(tmp_path, monkeypatch):
