@@ -246,3 +246,128 @@ def test_learner_cannot_swallow_the_forbidden_call():
         except Exception:  # noqa: BLE001 - the point of the test
             return softmax_right(z)
     verdict(check_softmax(sneaky), False, "Tensor.softmax")
+
+
+# ---------------------------------------------------------------- predictions and article traps
+
+from torch import nn  # noqa: E402
+
+from vit_tutorial import ViT, count_parameters, init_weights_, vit_config  # noqa: E402
+from vit_tutorial.exercises import (  # noqa: E402
+    check_attention_layout,
+    check_batch_independent,
+    check_cost_prediction,
+    check_head_logits,
+    check_initial_loss,
+    check_locality_prediction,
+    check_official_init,
+    check_vit_l32_count,
+)
+
+
+@pytest.mark.parametrize("mem,fl,ok,words", [
+    (15.9, 4.45, True, ["x15.9", "x4.45"]),
+    (4, 4.45, False, ["T²", "15.9"]),
+    (16, 16, False, ["linear layers"]),
+    (16, 4, False, ["only the linear layers"]),
+    (16, 9, False, ["5 %"]),
+    ("16", 4.45, False, ["finite number"]),
+])
+def test_check_cost_prediction(mem, fl, ok, words):
+    verdict(check_cost_prediction(mem, fl), ok, *words)
+
+
+@pytest.mark.parametrize("layer,ok,words", [
+    (nn.MultiheadAttention(32, 4, batch_first=True), True, ["batch_first=True"]),
+    (nn.MultiheadAttention(32, 4), False, ["batch_first is False", "(T, B, D)"]),
+    (nn.Linear(3, 3), False, ["nn.MultiheadAttention"]),
+])
+def test_check_attention_layout(layer, ok, words):
+    verdict(check_attention_layout(layer), ok, *words)
+
+
+RIGHT_LOCALITY = dict(mlp_shuffle=True, attention_shuffle=True, mlp_local=True, attention_local=False)
+
+
+@pytest.mark.parametrize("answers,ok,words", [
+    (RIGHT_LOCALITY, True, ["locality test"]),
+    ({**RIGHT_LOCALITY, "attention_shuffle": False}, False, ["permutation-equivariant"]),
+    ({**RIGHT_LOCALITY, "attention_local": True}, False, ["mixes tokens"]),
+    ({**RIGHT_LOCALITY, "mlp_local": "yes"}, False, ["True or False"]),
+    ({"mlp_shuffle": True}, False, ["missing"]),
+    ([True] * 4, False, ["dict"]),
+])
+def test_check_locality_prediction(answers, ok, words):
+    verdict(check_locality_prediction(answers), ok, *words)
+
+
+@pytest.mark.parametrize("make,ok,words", [
+    (lambda: nn.TransformerEncoderLayer(32, 4, batch_first=True).eval(), True, ["alone"]),
+    (lambda: nn.TransformerEncoderLayer(32, 4).eval(), False, ["batch_first=True", "across the"]),
+    (lambda: nn.TransformerEncoderLayer(32, 4, batch_first=True), False, ["dropout", "eval()"]),
+    (lambda: nn.Linear(4, 4), False, ["TransformerEncoderLayer"]),
+])
+def test_check_batch_independent(make, ok, words):
+    verdict(check_batch_independent(make()), ok, *words)
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (lambda m, x: m.head(m.forward_features(x)[:, 0]), True, ["(3, 5)"]),
+    (lambda m, x: m.head(m.pool(m.forward_features(x))), True, []),
+    (lambda m, x: m(x), False, ["ViT itself"]),
+    (lambda m, x: m.forward_features(x)[:, 0], False, ["prints as 'logits'"]),
+    (lambda m, x: m.head(m.forward_features(x)), False, ["every token"]),
+    (lambda m, x: m.head(m.forward_features(x)[:, 1:].mean(1)), False, ["mean pooling"]),
+    (lambda m, x: m.head(m.forward_features(x)[:, -1]), False, ["token 0"]),
+])
+def test_check_head_logits(fn, ok, words):
+    verdict(check_head_logits(fn), ok, *words)
+
+
+@pytest.mark.parametrize("value,ok,words", [
+    (math.log(10), True, ["exactly log 10"]),
+    (2.3026, True, []),
+    (0.0, False, ["1/10"]),
+    (0.1, False, ["-log"]),
+    (1.0, False, ["natural log"]),
+    (2.0, False, ["equal logits"]),
+])
+def test_check_initial_loss(value, ok, words):
+    verdict(check_initial_loss(value), ok, *words)
+
+
+def test_check_vit_l32_count():
+    with torch.device("meta"):
+        l32 = count_parameters(ViT(vit_config("ViT-L/16", patch_size=32)))
+        l16 = count_parameters(ViT(vit_config("ViT-L/16")))
+    assert l32 == 306_535_400 and l16 == 304_326_632
+    verdict(check_vit_l32_count(l32), True, "307M")
+    verdict(check_vit_l32_count(l16), False, "ViT-L/16")
+    verdict(check_vit_l32_count(l32 + 147 * 1024), False, "197 rows")
+    verdict(check_vit_l32_count(l32 - 3 * (1024 - 256) * 1024), False, "patch kernel")
+    verdict(check_vit_l32_count(l32 + 1), False, "+1")
+
+
+def _official(m):
+    with torch.no_grad():
+        m.cls_token.token.zero_()
+        m.pos_embed.weight.normal_(0.0, 0.02)
+        m.head.weight.zero_()
+        m.head.bias.zero_()
+
+
+@pytest.mark.parametrize("fn,ok,words", [
+    (_official, True, ["models_vit.py"]),
+    (lambda m: init_weights_(m, "official"), False, ["also changed"]),  # bound before the check: caught by its effect
+    (lambda m: __import__("vit_tutorial").init_weights_(m, "official"), False, ["init_weights_", "built-in"]),
+    (lambda m: (_official(m), nn.init.trunc_normal_(m.pos_embed.weight, std=0.02, a=-0.04, b=0.04)), False,
+     ["truncated"]),
+    (lambda m: (_official(m), nn.init.normal_(m.pos_embed.weight)), False, ["randn"]),
+    (lambda m: (_official(m), nn.init.normal_(m.head.weight, std=0.02)), False, ["timm"]),
+    (lambda m: (_official(m), nn.init.normal_(m.cls_token.token, std=1e-6)), False, ["timm"]),
+    (lambda m: (_official(m), nn.init.normal_(m.cls_token.token, std=0.02)), False, ["zero"]),
+    (lambda m: (_official(m), nn.init.zeros_(m.encoder.norm.bias), nn.init.ones_(m.encoder.norm.bias)), False,
+     ["also changed"]),
+])
+def test_check_official_init(fn, ok, words):
+    verdict(check_official_init(fn), ok, *words)

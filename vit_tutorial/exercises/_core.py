@@ -82,7 +82,7 @@ def forbidding(targets: Sequence[tuple[object, str]], exercise: str) -> Iterator
         if owner is torch.Tensor:
             label = f"Tensor.{name} (x.{name}(...))"
         elif isinstance(owner, torch.nn.Module):
-            label = f"the {type(owner).__name__} itself (calling it, or its .{name}, runs the finished layer)"
+            label = f"the {type(owner).__name__} itself (calling it, or its .{name}, runs the finished module)"
         elif isinstance(owner, type):
             label = f"nn.{owner.__name__}" if owner.__module__.startswith("torch.nn") else f"{owner.__name__}.{name}"
         else:

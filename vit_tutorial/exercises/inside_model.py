@@ -15,6 +15,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from ..article import cross_image_influence
 from ..config import ViTConfig, vit_config
 from ..encoder import EncoderBlock
 from ..model import ViT, count_parameters
@@ -42,6 +43,14 @@ __all__ = [
     "check_softmax",
     "check_param_count",
     "check_block_flops",
+    "check_cost_prediction",
+    "check_attention_layout",
+    "check_locality_prediction",
+    "check_batch_independent",
+    "check_head_logits",
+    "check_initial_loss",
+    "check_vit_l32_count",
+    "check_official_init",
 ]
 
 
@@ -419,3 +428,242 @@ def check_block_flops(fn: Callable) -> CheckResult:
         return failed(f"{gap} (a difference of {got - true:+,}).")
     vit_b = sum(_block_flops(197, 768, 3072).values())
     return passed(f"8·T·D² + 4·T²·D + 4·T·D·M; for a ViT-B block at 224 px (T = 197) that is {vit_b:,} FLOPs.")
+
+
+# ---------------------------------------------------------------- predictions and traps
+
+
+def _number(got: object, what: str) -> tuple[float | None, CheckResult | None]:
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        got = got.item()
+    if isinstance(got, bool) or not isinstance(got, (int, float)) or not math.isfinite(got):
+        return None, failed(f"{what} should be a finite number, got {got!r}.")
+    return float(got), None
+
+
+def check_cost_prediction(memory_ratio: object, flops_ratio: object) -> CheckResult:
+    """Check two predictions for ViT-B at 224 px, going from P = 16 to P = 8:
+    how many times more memory one head's attention weights take, and how many
+    times more FLOPs the whole forward pass takes (within 5 %)."""
+    from ..flops import vit_flops
+
+    mem, err = _number(memory_ratio, "memory_ratio")
+    if err is not None:
+        return err
+    fl, err = _number(flops_ratio, "flops_ratio")
+    if err is not None:
+        return err
+    t16, t8 = 197, 785
+    true_mem = (t8 / t16) ** 2
+    true_fl = vit_flops(vit_config("ViT-B/16", patch_size=8))["total"] / vit_flops(vit_config("ViT-B/16"))["total"]
+    if abs(mem - true_mem) > 0.05 * true_mem:
+        if abs(mem - 4) < 0.3:
+            return failed("memory_ratio 4 is how N grows; a weight matrix has T x T entries, so it grows "
+                          f"like T²: ({t8}/{t16})² ≈ {true_mem:.1f}.")
+        return failed(f"memory_ratio {mem:g}: one head's weights are T x T values, T = N + 1 = {t16} at P = 16 "
+                      f"and {t8} at P = 8.")
+    if abs(fl - true_fl) > 0.05 * true_fl:
+        if abs(fl - 16) < 1.5:
+            return failed("flops_ratio 16 would hold if all the work were in the two T x T products; at ViT-B's "
+                          "sizes most FLOPs are in the linear layers (qkv, W_O, MLP), which grow only like T (x4). "
+                          "Count both with vit_tutorial.flops.vit_flops.")
+        if abs(fl - 4) < 0.2:
+            return failed("flops_ratio 4 counts only the linear layers, which grow like T; the two T x T products "
+                          "grow x16 and add a little on top (they are 4 % of the work at P = 16, 15 % at P = 8).")
+        return failed(f"flops_ratio {fl:g} is off by more than 5 %; count the linear part (x T) and the T² part.")
+    return passed(f"memory x{true_mem:.1f} (T² grows about 16-fold), FLOPs x{true_fl:.2f} (mostly the linear "
+                  "layers, which grow with T): the T² part is not yet the bulk of the cost at P = 8.")
+
+
+def check_attention_layout(layer: object) -> CheckResult:
+    """Check an ``nn.MultiheadAttention`` meant to read tokens (B, T, D) (the
+    article's layout): it must attend within each image, never across images."""
+    if not isinstance(layer, torch.nn.MultiheadAttention):
+        return failed(f"expected an nn.MultiheadAttention, got {type(layer).__name__}.")
+    D = layer.embed_dim
+    g = torch.Generator().manual_seed(12)
+    x = torch.randn(3, 6, D, generator=g)
+    was_training = layer.training
+    layer.eval()
+    try:
+        with torch.no_grad():
+            leak = cross_image_influence(lambda t: layer(t, t, t, need_weights=False)[0], x)
+    finally:
+        layer.train(was_training)
+    if not layer.batch_first:
+        return failed(f"batch_first is False (PyTorch's default), so (B, T, D) is read as (T, B, D): image 0's "
+                      f"output moves by {leak:.3f} when only image 1 changes. Pass batch_first=True.")
+    if leak > 1e-5:
+        return failed(f"image 0's output still moves by {leak:.3g} when only image 1 changes.")
+    return passed("batch_first=True: each image's tokens attend only to each other.")
+
+
+_LOCALITY_TRUTH = {
+    "mlp_shuffle": (True, "the MLP treats every token with the same weights, so shuffling tokens shuffles its output"),
+    "attention_shuffle": (True, "attention without position embeddings is permutation-equivariant too: a weighted "
+                                "average over all tokens does not care about their order"),
+    "mlp_local": (True, "the MLP reads one token at a time, so changing token 5 changes only output 5"),
+    "attention_local": (False, "attention mixes tokens: changing token 5 changes every token's output"),
+}
+
+
+def check_locality_prediction(answers: object) -> CheckResult:
+    """Check four True/False predictions (a dict): does shuffling the tokens
+    shuffle the output of the MLP (``"mlp_shuffle"``) and of attention
+    (``"attention_shuffle"``)? Does changing one token leave every other
+    output of the MLP (``"mlp_local"``) and of attention (``"attention_local"``)
+    unchanged?"""
+    if not isinstance(answers, dict):
+        return failed(f"answers should be a dict with the keys {sorted(_LOCALITY_TRUTH)}, got {type(answers).__name__}.")
+    missing = sorted(set(_LOCALITY_TRUTH) - set(answers))
+    if missing:
+        return failed(f"answers is missing the keys {missing}.")
+    for key, (truth, why) in _LOCALITY_TRUTH.items():
+        if not isinstance(answers[key], bool):
+            return failed(f"answers[{key!r}] should be True or False, got {answers[key]!r}.")
+        if answers[key] != truth:
+            return failed(f"answers[{key!r}] should be {truth}: {why}.")
+    return passed("both layers pass the shuffle test, only the MLP passes the locality test: the shuffle test cannot "
+                  "tell 'per token' from 'mixing', the locality test can.")
+
+
+def check_batch_independent(layer: object) -> CheckResult:
+    """Check a layer that maps tokens (B, T, D) to (B, T, D), such as a fixed
+    ``nn.TransformerEncoderLayer``: one image's output must not depend on the
+    other images, and two runs must agree (evaluation mode)."""
+    if not isinstance(layer, torch.nn.Module):
+        return failed(f"expected an nn.Module, got {type(layer).__name__}.")
+    if isinstance(layer, torch.nn.TransformerEncoderLayer):
+        D = layer.self_attn.embed_dim
+    elif isinstance(layer, EncoderBlock):
+        D = layer.norm1.normalized_shape[0]
+    else:
+        return failed(f"expected an nn.TransformerEncoderLayer or an EncoderBlock, got {type(layer).__name__}.")
+    g = torch.Generator().manual_seed(13)
+    x = torch.randn(3, 7, D, generator=g)
+    with torch.no_grad():
+        first, second = layer(x), layer(x)
+        if not torch.equal(first, second):
+            return failed("two runs on the same input differ: dropout is active. Call layer.eval() before comparing "
+                          "or predicting.")
+        leak = cross_image_influence(layer, x)
+        alone = layer(x[:1])[0]
+    if leak > 1e-5:
+        return failed(f"image 0's output moves by {leak:.3f} when only image 1 changes: the layer attends across the "
+                      "batch. nn.TransformerEncoderLayer reads (T, B, D) unless you pass batch_first=True.")
+    if (alone - first[0]).abs().max() > 1e-5:
+        return failed("image 0 alone gives a different output from image 0 inside the batch.")
+    return passed("no image influences another, and one image alone gives the same output as in the batch.")
+
+
+def check_head_logits(fn: Callable) -> CheckResult:
+    """Check ``fn(model, images) -> logits``, written with ``model.forward_features``
+    and ``model.head`` (not ``model(images)``): token 0, then the linear head."""
+    torch.manual_seed(14)
+    cfg = ViTConfig(image_size=16, patch_size=4, in_channels=1, num_classes=5, dim=16, depth=1, heads=2, mlp_dim=32)
+    model = ViT(cfg).eval()
+    g = torch.Generator().manual_seed(14)
+    images = torch.randn(3, 1, 16, 16, generator=g)
+    with torch.no_grad():
+        feats = model.forward_features(images)
+        expected = model.head(feats[:, 0])
+        wrong = {
+            "that is the class token's output, (B, D): the tensor the article prints as 'logits'. Pass it "
+            "through model.head to get one score per class, (B, K).": feats[:, 0],
+            "you applied the head to every token (B, N+1, K); take token 0 first.": model.head(feats),
+            "you averaged the patch tokens (mean pooling); this model reads the class token, token 0.":
+                model.head(feats[:, 1:].mean(1)),
+            "you read the last token; the class token is token 0.": model.head(feats[:, -1]),
+        }
+        with forbidding([(model, "forward")], "the head"):
+            out, err = call_learner(fn, model, images.clone())
+    if err is not None:
+        return err
+    problem = _diagnose(out, expected, "the logits", wrong)
+    if problem is not None:
+        return problem
+    return passed(f"logits {tuple(expected.shape)} = (B, K): token 0 of the encoder output through the linear head.")
+
+
+def check_initial_loss(prediction: object) -> CheckResult:
+    """Check a prediction of the loss of a 10-class ViT whose head is zero
+    (the official initialisation), on any batch."""
+    got, err = _number(prediction, "your prediction")
+    if err is not None:
+        return err
+    true = math.log(10)
+    if abs(got - true) <= 1e-3:
+        return passed(f"a zero head gives every class the logit 0, so p = 1/10 for each and the loss is exactly "
+                      f"log 10 = {true:.4f}, whatever the images.")
+    if abs(got) < 1e-3:
+        return failed("zero logits do not give zero loss: softmax of 10 equal logits gives each class 1/10, "
+                      "and the loss is -log(1/10).")
+    if abs(got - 0.1) < 1e-3:
+        return failed("0.1 is the probability of each class; the loss is -log of it.")
+    if abs(got - 1.0) < 1e-3:
+        return failed("that is log base 10; cross-entropy uses the natural log: -ln(1/10).")
+    return failed(f"{got:g} is not it: what probability does softmax give each of 10 classes with equal logits?")
+
+
+def check_vit_l32_count(count: object) -> CheckResult:
+    """Check the parameter count of ViT-L/32 (224 px, 1000 classes)."""
+    got, err = _number(count, "the count")
+    if err is not None:
+        return err
+    cfg16, cfg32 = vit_config("ViT-L/16"), vit_config("ViT-L/16", patch_size=32)
+    true16, true32 = _true_count(cfg16), _true_count(cfg32)
+    D = cfg32.dim
+    if got == true32:
+        return passed(f"ViT-L/32 has {true32:,} parameters, which rounds to 307M, the figure Table 1 gives for "
+                      f"ViT-Large (the table has no patch-size column); ViT-L/16 has {true16:,}, about 304M.")
+    if got == true16:
+        return failed("that is ViT-L/16. With 32-pixel patches the patch kernel is 32·32·3·D (4 times larger) and "
+                      "the position table has only 7·7 + 1 = 50 rows.")
+    if got == true32 + (cfg16.num_tokens - cfg32.num_tokens) * D:
+        return failed("you kept the position table of /16 (197 rows); at 32-pixel patches N = 7·7 = 49, so 50 rows.")
+    if got == true32 - 3 * (32 * 32 - 16 * 16) * D:
+        return failed("you kept the patch kernel of /16; the kernel is P·P·C·D = 32·32·3·1024.")
+    return failed(f"{got:,.0f} is not it (off by {got - true32:+,.0f}); start from ViT-L/16's count and change only "
+                  "what depends on P: the patch kernel and the position table.")
+
+
+def check_official_init(fn: Callable) -> CheckResult:
+    """Check ``fn(model)``, which must re-initialise, in place, the three tensors
+    the official ViT code sets specially: the class token (zeros), the position
+    table (normal, std 0.02, not truncated) and the head (zeros), leaving every
+    other parameter alone. ``vit_tutorial.init.init_weights_`` is off limits."""
+    from .. import init as init_module
+    import vit_tutorial as package
+
+    torch.manual_seed(15)
+    cfg = ViTConfig(image_size=64, patch_size=4, in_channels=1, num_classes=5, dim=64, depth=1, heads=2, mlp_dim=64)
+    model = ViT(cfg)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with forbidding([(init_module, "init_weights_"), (package, "init_weights_")], "the initialisation"):
+        _, err = call_learner(fn, model)
+    if err is not None:
+        return err
+    special = {"cls_token.token", "pos_embed.weight", "head.weight", "head.bias"}
+    changed = [k for k, v in model.state_dict().items() if k not in special and not torch.equal(v, before[k])]
+    if changed:
+        return failed(f"you also changed {changed[:3]}; only the class token, the position table and the head.")
+    cls, pos, hw, hb = model.cls_token.token, model.pos_embed.weight, model.head.weight, model.head.bias
+    if torch.count_nonzero(cls):
+        if abs(cls.std().item() - 1e-6) < 5e-7:
+            return failed("normal(std 1e-6) for the class token is timm's choice; the official code uses zeros.")
+        return failed("the official code starts the class token at zero (self.param('cls', nn.initializers.zeros, ...)).")
+    std = pos.std().item()
+    if abs(std - 1.0) < 0.1:
+        return failed("std 1 is the article's torch.randn; the official table is normal with std 0.02.")
+    if 0.012 < std < 0.021 and (pos.abs() > 0.04).float().mean().item() < 0.02:
+        return failed("your table is truncated at 2 standard deviations (trunc_normal); the official "
+                      "nn.initializers.normal(stddev=0.02) is a plain normal, with about 4.6 % of values beyond ±0.04.")
+    if abs(std - 0.02) > 0.002:
+        return failed(f"the position table has std {std:.4f}; the official code draws normal(stddev=0.02).")
+    if torch.count_nonzero(hw) or torch.count_nonzero(hb):
+        if abs(hw.std().item() - 0.02) < 0.005:
+            return failed("a std-0.02 head is timm's init; the paper (section 3.2) and the official code use a "
+                          "zero-initialised head, weight and bias.")
+        return failed("the head must be all zeros, weight and bias (kernel_init=zeros, head_bias_init=0.).")
+    return passed("zero class token, normal(0.02) position table, zero head: the official code's three special "
+                  "cases (models_vit.py), and nothing else touched.")
