@@ -55,6 +55,15 @@ def test_train_then_resume(tmp_path):
     assert state["epoch"] == 2
 
 
+def test_every_train_config_field_is_a_flag(tmp_path):
+    out = tmp_path / "betas"
+    assert main([*TINY, "--out", str(out), "--epochs", "1", "--betas", "0.8", "0.95", "--set", "pos_init_std=0.3"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["train_config"]["betas"] == [0.8, 0.95]
+    assert m["model_config"]["pos_init_std"] == 0.3 and m["pos_init_std"] == 0.3
+    assert json.loads((out / "config.json").read_text())["pos_init_std"] == 0.3
+
+
 def test_drop_state_leaves_only_the_checkpoint(tmp_path):
     out = tmp_path / "clean"
     assert main([*TINY, "--out", str(out), "--epochs", "1", "--drop-state", "--train-fraction", "0.2"]) == 0
@@ -84,6 +93,7 @@ def test_errors(tmp_path, capsys):
     expect_error(capsys, [*TINY, "--out", out, "--set", "patch_size=3"], "not divisible by the patch size 3")
     expect_error(capsys, [*TINY, "--out", out, "--train-fraction", "0"], "--train-fraction must be in (0, 1]")
     expect_error(capsys, [*TINY, "--out", out, "--pos-init-std", "0"], "--pos-init-std must be a positive number")
+    expect_error(capsys, [*TINY, "--out", out, "--betas", "0.9", "1.5"], "--betas must be two numbers in [0, 1)")
     expect_error(capsys, [*TINY, "--out", out, "--pos-init-std", "0.5", "--set", "pos_embedding=sincos"],
                  "--pos-init-std needs a learned position table")
     afile = tmp_path / "file.txt"

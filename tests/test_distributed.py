@@ -82,10 +82,10 @@ def test_two_processes_match_one_and_resume(tmp_path):
 def test_sampler_shards_the_single_process_batches(n, batch, world):
     """DistributedSampler's shares, cut into local batches, put back together
     give the batches of one process (up to the sampler's padding of the end)."""
-    from vit_tutorial.train import _rank_batches, _sampler
+    from vit_tutorial.training import rank_batches, sampler
 
-    single = _rank_batches(_sampler(n, 3, 0, 1), 5, batch, 1)
-    shares = [_rank_batches(_sampler(n, 3, r, world), 5, batch // world, world) for r in range(world)]
+    single = rank_batches(sampler(n, 3, 0, 1), 5, batch, 1)
+    shares = [rank_batches(sampler(n, 3, r, world), 5, batch // world, world) for r in range(world)]
     assert all(len(s) == len(shares[0]) for s in shares)
     padded = -(-n // world) * world  # the sampler repeats a few images when world does not divide n
     assert sum(len(idx) for s in shares for idx, _ in s) == padded

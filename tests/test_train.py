@@ -228,3 +228,75 @@ def test_bad_input(tmp_path, digits):
         SmallCNN(image_size=3)
     with pytest.raises(ValueError, match="steps_per_epoch must be a positive integer"):
         learning_rate_schedule(TrainConfig(), 0)
+
+
+def test_train_one_epoch_is_the_step_fit_takes(digits):
+    """The loop chapter 9 shows, driven by hand, gives fit's first epoch exactly."""
+    from vit_tutorial.training import (augment, augmentation_generator, make_optimizer, make_scheduler,
+                                       rank_batches, sampler, train_one_epoch)
+
+    cfg = TrainConfig(epochs=1, **{**FAST, "augment_shift": 1})
+    data = digits.subset(0.3)
+    expected = fit(tiny_vit(), data, cfg, progress=False)[0]
+    model = tiny_vit()
+    torch.manual_seed(cfg.seed)
+    optimizer = make_optimizer(model, cfg)
+    scheduler = make_scheduler(optimizer, cfg, steps_per_epoch=-(-len(data.train) // cfg.batch_size))
+    x = augment(data.train.images, cfg, augmentation_generator(cfg.seed, 1, len(data.train)))
+    batches = [(x[i], data.train.labels[i], n) for i, n in rank_batches(sampler(len(data.train), cfg.seed, 0, 1), 1, 64, 1)]
+    sums, lr = train_one_epoch(model, batches, optimizer, scheduler, cfg)
+    objective, ce, correct, count = sums.tolist()
+    assert count == len(data.train) and lr == expected["lr"]
+    assert ce / count == expected["train_loss"] and objective / count == expected["train_objective"]
+
+
+def test_pos_init_std_is_part_of_the_config(tmp_path):
+    """ViTConfig.pos_init_std does at construction what init_position_embedding did by hand, draw for draw."""
+    c = vit_config("ViT-Tiny", image_size=8, patch_size=4, dim=32, depth=2, heads=2, mlp_dim=64)
+    torch.manual_seed(0)
+    by_hand = ViT(c)
+    init_position_embedding(by_hand, 0.5)
+    torch.manual_seed(0)
+    built = ViT(vit_config("ViT-Tiny", image_size=8, patch_size=4, dim=32, depth=2, heads=2, mlp_dim=64, pos_init_std=0.5))
+    for (name, p), q in zip(built.state_dict().items(), by_hand.state_dict().values()):
+        assert torch.equal(p, q), name
+    assert not torch.equal(built.pos_embed.weight, tiny_vit().pos_embed.weight)  # ... and it did change the table
+    out = save_checkpoint(built, tmp_path / "ck")
+    assert json.loads((out / "config.json").read_text())["pos_init_std"] == 0.5
+    assert load_checkpoint(out).config.pos_init_std == 0.5
+    with pytest.raises(ValueError, match="pos_init_std must be a positive number"):
+        vit_config("ViT-Tiny", pos_init_std=0.0)
+    with pytest.raises(ValueError, match="pos_init_std needs a learned position table"):
+        vit_config("ViT-Tiny", pos_embedding="sincos", pos_init_std=0.5)
+
+
+def test_old_config_json_still_loads(tmp_path):
+    """A config.json written before pos_init_std existed (the bundled one) loads with the default."""
+    saved = json.loads((BUNDLED_CHECKPOINT / "config.json").read_text())
+    assert "pos_init_std" not in saved  # written by the older code
+    assert load_checkpoint(BUNDLED_CHECKPOINT).config.pos_init_std == 0.02
+
+
+def test_weight_decay_follows_the_role_of_each_parameter():
+    from vit_tutorial.training import param_groups
+    from vit_tutorial.variants import PyramidViT
+
+    model = tiny_vit()
+    decay, no_decay = (g["params"] for g in param_groups(model, 0.05))
+    ids = {id(p) for p in no_decay}
+    named = dict(model.named_parameters())
+    assert id(named["cls_token.token"]) in ids and id(named["pos_embed.weight"]) in ids
+    assert all(p.ndim >= 2 for p in decay) and id(named["head.weight"]) not in ids
+    assert len(decay) + len(no_decay) == len(named)
+    sra = PyramidViT(attention="sra")  # a bare nn.Parameter position table, declared by no_weight_decay()
+    assert id(sra.pos_embed) in {id(p) for p in param_groups(sra, 0.05)[1]["params"]}
+
+
+def test_every_train_config_field_is_described():
+    from vit_tutorial.training import field_help
+
+    helps = field_help(TrainConfig)
+    assert list(helps) == [f for f in TrainConfig.__dataclass_fields__]
+    assert all(len(h) > 5 for h in helps.values())
+    with pytest.raises(TypeError, match="must be a dataclass"):
+        field_help(int)

@@ -64,7 +64,7 @@ class MultiHeadSelfAttention(nn.Module):
     """
 
     def __init__(
-        self, dim: int, heads: int, qkv_bias: bool = True, attention_dropout: float = 0.0, dropout: float = 0.0
+        self, dim: int, heads: int, *, qkv_bias: bool = True, attention_dropout: float = 0.0, dropout: float = 0.0
     ) -> None:
         super().__init__()
         check_heads(dim, heads)

@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from ._checks import check_choice, check_divisible, check_heads, check_positive_int
 
-__all__ = ["ViTConfig", "vit_config", "PRESETS"]
+__all__ = ["ViTConfig", "vit_config", "PRESETS", "DEFAULT_POS_INIT_STD"]
+
+#: ViT's standard deviation for the start of the learned position table.
+DEFAULT_POS_INIT_STD = 0.02
 
 
 @dataclass
@@ -34,6 +38,11 @@ class ViTConfig:
         pos_embedding: ``"learned"`` (ViT) or ``"sincos"`` (fixed 2-D).
         layer_norm_eps: LayerNorm epsilon (1e-6 as in ViT and timm).
         qkv_bias: bias on the q, k, v projections.
+        pos_init_std: the standard deviation of the learned position table's
+            start (a normal truncated at +-2 std). 0.02 is ViT's; 0.5 skips a
+            slow first phase when training on a few thousand images. A value
+            other than 0.02 is drawn after every other weight, so the other
+            weights of a seeded model do not depend on it.
         init: the initialisation scheme, one of
             :data:`vit_tutorial.init.INIT_SCHEMES`: ``"trunc_2sigma"`` (this
             book's own, the default: std-0.02 normals cut at +-2 std),
@@ -56,6 +65,7 @@ class ViTConfig:
     pos_embedding: str = "learned"
     layer_norm_eps: float = 1e-6
     qkv_bias: bool = True
+    pos_init_std: float = DEFAULT_POS_INIT_STD
     init: str = "trunc_2sigma"
 
     def __post_init__(self) -> None:
@@ -67,6 +77,11 @@ class ViTConfig:
         check_heads(self.dim, self.heads)
         check_choice(self.pool, ("cls", "mean"), "pool")
         check_choice(self.pos_embedding, ("learned", "sincos"), "pos_embedding")
+        s = self.pos_init_std
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or s <= 0:
+            raise ValueError(f"pos_init_std must be a positive number, got {s!r}")
+        if self.pos_embedding != "learned" and s != DEFAULT_POS_INIT_STD:
+            raise ValueError(f"pos_init_std needs a learned position table, got pos_embedding={self.pos_embedding!r}")
         check_choice(self.init, ("trunc_2sigma", "timm", "official"), "init")
         for name in ("dropout", "attention_dropout"):
             p = getattr(self, name)

@@ -46,7 +46,8 @@ class EncoderBlock(nn.Module):
         dim: D.
         heads: h.
         mlp_dim: the MLP's hidden size.
-        dropout: dropout after attention and inside the MLP.
+        dropout: dropout after attention and inside the MLP (keyword only, like
+            the three below: two neighbouring floats must not be swapped silently).
         attention_dropout: dropout on the attention weights.
         layer_norm_eps: LayerNorm's epsilon (1e-6 in ViT).
         qkv_bias: whether q, k, v have a bias.
@@ -57,6 +58,7 @@ class EncoderBlock(nn.Module):
         dim: int,
         heads: int,
         mlp_dim: int,
+        *,
         dropout: float = 0.0,
         attention_dropout: float = 0.0,
         layer_norm_eps: float = 1e-6,
@@ -64,9 +66,11 @@ class EncoderBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.attn = MultiHeadSelfAttention(dim, heads, qkv_bias, attention_dropout, dropout)
+        self.attn = MultiHeadSelfAttention(
+            dim, heads, qkv_bias=qkv_bias, attention_dropout=attention_dropout, dropout=dropout
+        )
         self.norm2 = nn.LayerNorm(dim, eps=layer_norm_eps)
-        self.mlp = MLP(dim, mlp_dim, dropout)
+        self.mlp = MLP(dim, mlp_dim, dropout=dropout)
 
     def forward(
         self, x: torch.Tensor, return_attention: bool = False
@@ -91,8 +95,9 @@ class Encoder(nn.Module):
 
     Args:
         depth: L, the number of blocks.
-        dim, heads, mlp_dim, dropout, attention_dropout, layer_norm_eps,
-        qkv_bias: as for :class:`EncoderBlock`.
+        dim, heads, mlp_dim: as for :class:`EncoderBlock`.
+        dropout, attention_dropout, layer_norm_eps, qkv_bias: as for
+            :class:`EncoderBlock`, keyword only.
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class Encoder(nn.Module):
         dim: int,
         heads: int,
         mlp_dim: int,
+        *,
         dropout: float = 0.0,
         attention_dropout: float = 0.0,
         layer_norm_eps: float = 1e-6,
@@ -109,7 +115,10 @@ class Encoder(nn.Module):
         super().__init__()
         check_positive_int(depth, "depth")
         self.blocks = nn.ModuleList(
-            EncoderBlock(dim, heads, mlp_dim, dropout, attention_dropout, layer_norm_eps, qkv_bias)
+            EncoderBlock(
+                dim, heads, mlp_dim, dropout=dropout, attention_dropout=attention_dropout,
+                layer_norm_eps=layer_norm_eps, qkv_bias=qkv_bias,
+            )
             for _ in range(depth)
         )
         self.norm = nn.LayerNorm(dim, eps=layer_norm_eps)

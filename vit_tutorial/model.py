@@ -10,17 +10,19 @@
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from ._checks import check_rank
-from .config import ViTConfig
+from .config import DEFAULT_POS_INIT_STD, ViTConfig
 from .embedding import PatchEmbedding
 from .encoder import Encoder
 from .init import init_weights_
 from .position import ClassToken, trunc_normal_init, LearnedPositionEmbedding, SinCosPositionEmbedding
 
-__all__ = ["ViT", "count_parameters"]
+__all__ = ["ViT", "count_parameters", "init_position_embedding", "init_trunc_2sigma"]
 
 
 class ViT(nn.Module):
@@ -43,15 +45,20 @@ class ViT(nn.Module):
             self.pos_embed = SinCosPositionEmbedding((c.grid_size, c.grid_size), c.dim)
         self.pos_drop = nn.Dropout(c.dropout)
         self.encoder = Encoder(
-            c.depth, c.dim, c.heads, c.mlp_dim, c.dropout, c.attention_dropout, c.layer_norm_eps, c.qkv_bias
+            depth=c.depth, dim=c.dim, heads=c.heads, mlp_dim=c.mlp_dim, dropout=c.dropout,
+            attention_dropout=c.attention_dropout, layer_norm_eps=c.layer_norm_eps, qkv_bias=c.qkv_bias,
         )
         self.head = nn.Linear(c.dim, c.num_classes) if c.num_classes > 0 else nn.Identity()
         if c.init == "trunc_2sigma":
             # The book's original order of draws, kept so that a seeded
             # ViT(config) gives the same numbers as before (see vit_tutorial.init).
-            self.apply(_init_weights)
+            self.apply(init_trunc_2sigma)
         else:
             init_weights_(self, c.init)
+        if c.pos_embedding == "learned" and c.pos_init_std != DEFAULT_POS_INIT_STD:
+            # Drawn last, after every other weight: a seeded model differs only in its
+            # position table from the same model with the default std.
+            init_position_embedding(self, c.pos_init_std)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """Images (B, C, H, W) to the encoder's input tokens (B, N+1, D)."""
@@ -104,7 +111,7 @@ class ViT(nn.Module):
         return self.forward_head(self.forward_features(images))
 
 
-def _init_weights(module: nn.Module) -> None:
+def init_trunc_2sigma(module: nn.Module) -> None:
     """The book's ``"trunc_2sigma"`` scheme for one module (not ViT's own: see
     :mod:`vit_tutorial.init`): linear weights from normal(0.02) cut at +-2 std,
     zero biases, LayerNorm at identity. The conv keeps PyTorch's default; the
@@ -116,6 +123,40 @@ def _init_weights(module: nn.Module) -> None:
     elif isinstance(module, nn.LayerNorm):
         nn.init.ones_(module.weight)
         nn.init.zeros_(module.bias)
+
+
+def init_position_embedding(model: ViT, std: float) -> ViT:
+    """Re-draw a ViT's learned position table from a truncated normal (in place).
+
+    ``ViT(config)`` already does this with ``config.pos_init_std``; this
+    function is the same step for a model that exists.
+
+    ViT starts its position table with std 0.02 (as the paper's code and timm
+    do). With hundreds of millions of images that hardly matters; with 4,000
+    the table needs several epochs just to grow large enough, compared with
+    the patch embeddings, to tell the patches apart, and the model learns
+    little meanwhile. Starting it larger (e.g. std 0.5) skips that phase.
+
+    Args:
+        model: a :class:`ViT` with ``pos_embedding="learned"`` (a DDP wrapper is unwrapped).
+        std: the standard deviation; values are truncated at +-2 std.
+
+    Returns:
+        The same model.
+    """
+    model = getattr(model, "module", model)
+    if not isinstance(model, ViT):
+        raise ValueError(f"model must be a vit_tutorial ViT, got {type(model).__name__}")
+    if not isinstance(model.pos_embed, LearnedPositionEmbedding):
+        raise ValueError(
+            f"only a learned position table can be re-initialised; this model has "
+            f"pos_embedding={model.config.pos_embedding!r}"
+        )
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or not math.isfinite(std) or std <= 0:
+        raise ValueError(f"std must be a positive number, got {std!r}")
+    with torch.no_grad():
+        trunc_normal_init(model.pos_embed.weight, std=float(std))
+    return model
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from ..train import _lr_factor, confusion_matrix
+from ..training import confusion_matrix, lr_factor
 from ._core import CheckResult, call_learner, compare_tensors, failed, passed
 
 __all__ = ["check_confusion_matrix", "check_label_smoothing", "check_warmup_cosine"]
@@ -97,7 +97,7 @@ def check_label_smoothing(fn: Callable) -> CheckResult:
 
 
 def _schedule(step: int, warmup_steps: int, total_steps: int, peak_lr: float) -> float:
-    return peak_lr * _lr_factor(step, warmup_steps, total_steps, 0.0)
+    return peak_lr * lr_factor(step, warmup_steps, total_steps, 0.0)
 
 
 def check_warmup_cosine(fn: Callable) -> CheckResult:

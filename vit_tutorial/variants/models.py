@@ -20,7 +20,7 @@ from .._checks import check_choice, check_divisible, check_positive_int, check_r
 from ..config import ViTConfig
 from ..embedding import PatchEmbedding
 from ..encoder import MLP, Encoder
-from ..model import ViT, _init_weights
+from ..model import ViT, init_trunc_2sigma
 from ..position import ClassToken, trunc_normal_init
 from .conv_stem import ConvStem
 from .peg import PositionEncodingGenerator
@@ -60,11 +60,12 @@ class PEGViT(nn.Module):
         self.patch_embed = PatchEmbedding(c.in_channels, c.dim, c.patch_size)
         self.cls_token = ClassToken(c.dim)
         self.encoder = Encoder(
-            c.depth, c.dim, c.heads, c.mlp_dim, c.dropout, c.attention_dropout, c.layer_norm_eps, c.qkv_bias
+            depth=c.depth, dim=c.dim, heads=c.heads, mlp_dim=c.mlp_dim, dropout=c.dropout,
+            attention_dropout=c.attention_dropout, layer_norm_eps=c.layer_norm_eps, qkv_bias=c.qkv_bias,
         )
         self.peg = PositionEncodingGenerator(c.dim, kernel_size)
         self.head = nn.Linear(c.dim, c.num_classes) if c.num_classes > 0 else nn.Identity()
-        self.apply(_init_weights)
+        self.apply(init_trunc_2sigma)
 
     def forward_features(
         self, images: torch.Tensor, return_attention: bool = False
@@ -257,7 +258,11 @@ class PyramidViT(nn.Module):
                 self.merges.append(PatchMerging(D))
         self.norm = nn.LayerNorm(dims[-1], eps=1e-6)
         self.head = nn.Linear(dims[-1], num_classes) if num_classes > 0 else nn.Identity()
-        self.apply(_init_weights)
+        self.apply(init_trunc_2sigma)
+
+    def no_weight_decay(self) -> set[str]:
+        """The names of this module's own parameters that AdamW must not decay: its position table."""
+        return {"pos_embed"} if self.pos_embed is not None else set()
 
     def forward_features(self, images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         """Images (B, C, H, W) to the last stage's tokens (B, N_last, D_last) and grid."""

@@ -168,7 +168,7 @@ class WindowAttention(nn.Module):
         qkv_bias: bool = True,
     ) -> None:
         super().__init__()
-        self.attn = MultiHeadSelfAttention(dim, heads, qkv_bias)
+        self.attn = MultiHeadSelfAttention(dim, heads, qkv_bias=qkv_bias)
         self.window_size = w = check_positive_int(window_size, "window_size")
         if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift < w:
             raise ValueError(f"shift must be an integer in [0, window_size={w}), got {shift!r}")

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .._checks import check_positive_int
-from ..train import TrainConfig, _augment, confusion_matrix, learning_rate_schedule
+from ..training import TrainConfig, augment, confusion_matrix, learning_rate_schedule
 
 __all__ = [
     "plot_dataset_samples",
@@ -115,7 +115,7 @@ def _augmented_copies(image: object, max_shift: float, max_rotation: float, max_
     config = TrainConfig(augment_shift=max_shift, augment_rotation=float(max_rotation), augment_scale=float(max_scale))
     x = image.detach().float().cpu()
     batch = x[None].expand(copies, -1, -1, -1).contiguous()  # (copies, 1, H, W)
-    return x, _augment(batch, config, torch.Generator().manual_seed(seed))  # (1, H, W), (copies, 1, H, W)
+    return x, augment(batch, config, torch.Generator().manual_seed(seed))  # (1, H, W), (copies, 1, H, W)
 
 
 def _draw_augmented(axes: np.ndarray, x: torch.Tensor, copies: torch.Tensor, patch_size: int | None) -> None:

@@ -1,0 +1,234 @@
+"""The training loop: :func:`train_one_epoch` is the step; :func:`fit` puts a run around it.
+
+:func:`train_one_epoch` is the part chapter 9 shows on the page: for every
+batch, the forward pass, the loss, ``zero_grad``, ``backward``, gradient
+clipping, the optimizer's step and the schedule's step (the same order as
+nanoGPT's ``train.py`` and d2l's ``fit_epoch``).
+
+:func:`fit` composes it with everything a real run needs, each from its own
+module: the recipe (:mod:`.recipe`), AdamW's parameter groups (:mod:`.optim`),
+the warm-up-cosine schedule (:mod:`.schedule`), the augmentation
+(:mod:`.augment`), several processes (:mod:`.distributed`), evaluation
+(:mod:`.evaluate`) and the resumable state (:mod:`.checkpoint`).
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data import DataSplits
+from .augment import augment, augmentation_generator
+from .checkpoint import STATE_FILE, load_state, save_state
+from .distributed import all_reduce_sum, rank_and_world, rank_batches, resolve_device, sampler, wrap_ddp
+from .evaluate import check_model, metric_sums, model_device
+from .optim import make_optimizer
+from .recipe import TrainConfig
+from .schedule import make_scheduler
+
+__all__ = ["train_one_epoch", "fit"]
+
+
+def train_one_epoch(
+    model: nn.Module,
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor, int]],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    config: TrainConfig,
+    world: int = 1,
+    on_step: Callable[[], None] | None = None,
+) -> tuple[torch.Tensor, float]:
+    """Train ``model`` for one pass over ``batches``: one optimisation step per batch.
+
+    Args:
+        model: maps images (b, C, H, W) to logits (b, classes); put in train mode.
+        batches: ``(images, labels, n_global)`` triples; ``n_global`` is the
+            size of the global batch (= ``len(labels)`` on one process).
+        optimizer: e.g. :func:`~vit_tutorial.training.make_optimizer`'s AdamW.
+        scheduler: stepped after every optimizer step (the schedule is per step).
+        config: supplies ``label_smoothing`` and ``grad_clip``.
+        world: the number of processes (1 without torchrun).
+        on_step: called after every step (e.g. to move a progress bar).
+
+    Returns:
+        ``(sums, lr)``: float64 sums over the epoch's images of [the objective
+        (label-smoothed cross-entropy), the plain cross-entropy, the number
+        correct, the number of images]; and the learning rate of the last step.
+    """
+    model.train()
+    sums = torch.zeros(4, dtype=torch.float64, device=model_device(model))
+    lr = optimizer.param_groups[0]["lr"]
+    for images, labels, n_global in batches:
+        logits = model(images)  # (b, classes)
+        objective = F.cross_entropy(logits, labels, reduction="sum", label_smoothing=config.label_smoothing)
+        # The mean over the GLOBAL batch: DDP averages the gradients of the `world` processes.
+        loss = objective * (world / n_global)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        lr = optimizer.param_groups[0]["lr"]
+        optimizer.step()
+        scheduler.step()  # the next step's learning rate
+        sums += _batch_sums(logits, labels, objective, config.label_smoothing)
+        if on_step is not None:
+            on_step()
+    return sums, lr
+
+
+@torch.no_grad()
+def _batch_sums(logits: torch.Tensor, labels: torch.Tensor, objective: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """[objective, cross-entropy, correct, count] of one batch, float64."""
+    ce = F.cross_entropy(logits, labels, reduction="sum") if smoothing else objective
+    count = torch.tensor(float(labels.shape[0]), device=logits.device, dtype=torch.float64)
+    return torch.stack([objective.detach().double(), ce.detach().double(), (logits.argmax(dim=1) == labels).sum().double(), count])
+
+
+def fit(
+    model: nn.Module,
+    data: DataSplits,
+    config: TrainConfig,
+    progress: bool = True,
+    callback: Callable[[dict], None] | None = None,
+    state_dir: str | Path | None = None,
+    resume: bool = False,
+) -> list[dict]:
+    """Train ``model`` on ``data.train`` and evaluate on ``data.test``.
+
+    Works for any module mapping images (B, C, H, W) to logits (B, classes):
+    the ViT, the CNN baseline, your own variants. The model is moved to the
+    config's device and left there, in eval mode. Under ``torchrun`` the model
+    is wrapped in ``DistributedDataParallel`` and every rank takes its share
+    of each global batch (:mod:`vit_tutorial.training.distributed`).
+
+    Args:
+        model: the classifier to train (its weights are updated in place).
+        data: the dataset with its train and test splits.
+        config: a :class:`~vit_tutorial.training.TrainConfig`.
+        progress: show a ``tqdm.auto`` progress bar (on rank 0 only).
+        callback: called as ``callback(record)`` after every epoch (on every
+            rank), e.g. to plot live.
+        state_dir: if given, rank 0 writes ``train_state.pt`` there after
+            every epoch (model, optimizer, step, history, RNG state); with
+            several processes, give every rank the same (shared) directory.
+        resume: continue from ``state_dir``'s ``train_state.pt``: the model
+            and optimizer are restored and training goes on from the epoch
+            after the last finished one up to ``config.epochs``. If
+            ``config.epochs`` changed, the cosine schedule is recomputed for
+            the new length from the current step.
+
+    Returns:
+        One dict per epoch (resumed epochs included): ``epoch``,
+        ``train_loss`` (cross-entropy on the augmented training batches,
+        without label smoothing), ``train_objective`` (the loss that was
+        minimised, with label smoothing), ``train_accuracy``, ``test_loss``,
+        ``test_accuracy`` (``None`` where not evaluated), ``lr`` (at the
+        epoch's last step), ``seconds`` (wall time of the epoch, evaluation
+        included).
+    """
+    from tqdm.auto import tqdm
+
+    state_path = _check_fit_args(model, data, config, callback, state_dir, resume)
+    rank, world = rank_and_world()
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    model.to(device)
+    train_x, train_y = data.train.images.to(device), data.train.labels.to(device)
+    test_x, test_y = data.test.images.to(device), data.test.labels.to(device)
+    n = train_x.shape[0]
+    if n < world:
+        raise ValueError(f"the training split has {n} images, fewer than the {world} processes")
+    shards, local_batch = sampler(n, config.seed, rank, world), config.batch_size // world
+    steps_per_epoch = math.ceil(len(shards) / local_batch)
+    optimizer = make_optimizer(model, config)
+    history, start_epoch, step = [], 1, 0
+    if resume:  # every rank loads the state (the optimizer's moments live on each rank)
+        history, start_epoch, step = load_state(state_path, model, optimizer, device)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch, step)
+    net = wrap_ddp(model, device)
+    total = steps_per_epoch * config.epochs
+    bar = tqdm(total=total, initial=min(step, total), desc="training", unit="step",
+               disable=not progress or rank != 0, mininterval=0.5, leave=True)
+    try:
+        for epoch in range(start_epoch, config.epochs + 1):
+            t0 = time.perf_counter()
+            batches = rank_batches(shards, epoch, local_batch, world)  # DistributedSampler.set_epoch inside
+            x_epoch = augment(train_x, config, augmentation_generator(config.seed, epoch, n))
+            on_device = ((x_epoch[i], train_y[i], size) for i, size in ((i.to(device), s) for i, s in batches))
+            sums, lr = train_one_epoch(net, on_device, optimizer, scheduler, config, world, lambda: bar.update(1))
+            step += len(batches)
+            net.eval()
+            do_eval = epoch % config.eval_every == 0 or epoch == config.epochs
+            sums, test = all_reduce_sum(sums, _test_sums(model, test_x, test_y, do_eval))  # over all ranks
+            record = _epoch_record(epoch, sums, test, do_eval, lr, time.perf_counter() - t0)
+            history.append(record)
+            if rank == 0:
+                _report(bar, record)
+                if state_path is not None:
+                    save_state(state_path, model, optimizer, epoch, step, history, config, device)
+            if callback is not None:
+                callback(record)
+    finally:
+        bar.close()
+        model.eval()
+    return history
+
+
+def _check_fit_args(model, data, config, callback, state_dir, resume) -> Path | None:
+    """Raise ``ValueError`` for bad arguments of :func:`fit`; return the state file's path (or ``None``)."""
+    check_model(model)
+    if not isinstance(data, DataSplits):
+        raise ValueError(f"data must be a vit_tutorial.data.DataSplits, got {type(data).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable or None, got {type(callback).__name__}")
+    if resume and state_dir is None:
+        raise ValueError("resume=True needs a state_dir holding train_state.pt, got state_dir=None")
+    state_path = Path(state_dir) / STATE_FILE if state_dir is not None else None
+    if resume and not state_path.is_file():
+        raise ValueError(f"cannot resume: no training state at {state_path}; run without resume first")
+    world = rank_and_world()[1]
+    if config.batch_size % world:
+        raise ValueError(
+            f"batch_size is the global batch and must be a multiple of the number of processes {world}, "
+            f"got {config.batch_size}"
+        )
+    return state_path
+
+
+def _test_sums(model: nn.Module, test_x: torch.Tensor, test_y: torch.Tensor, do_eval: bool) -> torch.Tensor:
+    """This rank's share of [cross-entropy, correct, count] on the test split (zeros without evaluation)."""
+    rank, world = rank_and_world()
+    if do_eval:
+        return metric_sums(model, test_x[rank::world], test_y[rank::world], 500)
+    return torch.zeros(3, dtype=torch.float64, device=test_x.device)
+
+
+def _epoch_record(epoch: int, sums: torch.Tensor, test: torch.Tensor, do_eval: bool, lr: float, seconds: float) -> dict:
+    """One epoch's entry of :func:`fit`'s history, from the (all-rank) metric sums."""
+    objective_sum, ce_sum, correct, count = sums.tolist()
+    return {
+        "epoch": epoch,
+        "train_loss": ce_sum / count,
+        "train_objective": objective_sum / count,
+        "train_accuracy": correct / count,
+        "test_loss": test[0].item() / test[2].item() if do_eval else None,
+        "test_accuracy": test[1].item() / test[2].item() if do_eval else None,
+        "lr": lr,
+        "seconds": seconds,
+    }
+
+
+def _report(bar, record: dict) -> None:
+    """Show the epoch's loss (and test accuracy) beside the progress bar."""
+    acc = record["test_accuracy"]
+    bar.set_postfix_str(
+        f"epoch {record['epoch']}: loss {record['train_loss']:.3f}" + (f", test acc {acc:.3f}" if acc is not None else ""),
+        refresh=False,
+    )

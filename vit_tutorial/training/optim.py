@@ -1,0 +1,55 @@
+"""The optimiser: AdamW, with weight decay only on the weights that map one vector to another.
+
+Which parameters decay is decided by their role, not by their names
+(compare nanoGPT's ``configure_optimizers`` and timm's ``no_weight_decay``):
+
+* biases and norm scales (fewer than two dimensions): no decay;
+* the class token and the learned position table (parameters of a
+  :class:`~vit_tutorial.position.ClassToken` or a
+  :class:`~vit_tutorial.position.LearnedPositionEmbedding`): no decay: they are
+  vectors added to the input, and decaying them pulls them to zero;
+* any parameter a module lists in its own ``no_weight_decay()`` method (timm's
+  convention, e.g. a model that keeps its position table as a bare parameter);
+* everything else (linear and conv weights): decay.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..position import ClassToken, LearnedPositionEmbedding
+from .recipe import TrainConfig
+
+__all__ = ["decays", "param_groups", "make_optimizer"]
+
+_NO_DECAY_MODULES = (ClassToken, LearnedPositionEmbedding)
+
+
+def decays(module: nn.Module, name: str, p: nn.Parameter) -> bool:
+    """Whether ``module``'s own parameter ``name`` (``p``) gets weight decay (the rule above)."""
+    if p.ndim < 2 or isinstance(module, _NO_DECAY_MODULES):
+        return False
+    declared = getattr(module, "no_weight_decay", None)
+    return not (callable(declared) and name in declared())
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Two AdamW groups: the decayed weights, then everything else (decay 0).
+
+    Parameters keep ``model.parameters()``'s order within each group, and
+    frozen ones (``requires_grad=False``) are left out.
+    """
+    owner = {id(p): (m, n) for m in model.modules() for n, p in m.named_parameters(recurse=False)}
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if decays(*owner[id(p)], p) else no_decay).append(p)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW over :func:`param_groups` with the config's peak ``lr``, ``weight_decay`` and ``betas``."""
+    return torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
