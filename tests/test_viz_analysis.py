@@ -190,3 +190,30 @@ def test_animation_has_one_frame_per_layer_and_head():
     assert html.count("data:image/jpeg;base64") == L * h + 1
     with pytest.raises(ValueError, match="B=2"):
         animate_attention_sweep(digits()[:1], attention())
+
+
+def test_shared_colour_scales_and_deletion_curves():
+    import matplotlib.pyplot as plt
+
+    from vit_tutorial.viz.analysis import plot_attention_grid, plot_deletion_curves, plot_rollout_maps
+
+    g = torch.Generator().manual_seed(0)
+    image = torch.rand(1, 28, 28, generator=g)
+    att = [torch.randn(1, 2, 17, 17, generator=g).softmax(-1) for _ in range(2)]
+    for scale in ("row", "figure"):
+        fig = plot_attention_grid(image, att, scale=scale)
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        assert any("max " in t for t in titles)  # each panel prints its largest weight
+        plt.close(fig)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        plot_attention_grid(image, att, scale="global")
+    maps = torch.rand(3, 4, 4, generator=g)
+    fig = plot_rollout_maps(image.expand(3, 1, 28, 28), {"a": maps, "b": maps / 2}, scale="row")
+    plt.close(fig)
+    fig = plot_deletion_curves({"rollout": torch.linspace(1, 0, 17), "random": torch.rand(5, 17, generator=g)},
+                               chance=0.1)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] == 0 and len(ax.collections) == 1  # one band, for the 5 random curves
+    plt.close(fig)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_deletion_curves({})

@@ -37,7 +37,11 @@ __all__ = [
     "plot_position_similarity_grid",
     "plot_filter_components",
     "animate_attention_sweep",
+    "plot_deletion_curves",
 ]
+
+#: How panels that are compared share a colour scale.
+SCALES = ("panel", "row", "figure")
 
 _MAP_CMAP = "inferno"
 _HEAD_COLOURS = plt.get_cmap("tab10").colors
@@ -149,12 +153,16 @@ def plot_attention_grid(
     include_mean: bool = True,
     alpha: float = 0.6,
     panel_size: float = 1.6,
+    scale: str = "panel",
 ) -> Figure:
     """One query token's attention in every layer (rows) and head (columns),
     overlaid on the image: the class token's view of the image by default.
 
-    Each panel has its own colour scale (0 to its largest weight), so the
-    panels show *where* a head looks, not how strongly compared with the others.
+    With ``scale="panel"`` each panel has its own colour scale (0 to its
+    largest weight): it shows *where* a head looks, not how strongly.
+    ``"row"`` gives every layer one scale and ``"figure"`` one scale for all
+    panels, so that a flat head looks flat; each panel's title then prints
+    its largest weight.
 
     Args:
         image: the image (C, H, W) the attention was computed for.
@@ -165,10 +173,14 @@ def plot_attention_grid(
         include_mean: add a last column with the mean over the heads.
         alpha: opacity of the map over the image.
         panel_size: inches per panel.
+        scale: ``"panel"``, ``"row"`` (one per layer) or ``"figure"``.
 
     Returns:
-        A Figure with L rows and h (+1) columns.
+        A Figure with L rows and h (+1) columns (and a colour bar per row
+        or for the figure when the scale is shared).
     """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     image = _check_image(image)
     A = stack_attentions(attentions)  # (L, B, h, T, T)
     L, B, h, T, _ = A.shape
@@ -184,15 +196,23 @@ def plot_attention_grid(
         L, ncols, figsize=(panel_size * ncols + 0.5, panel_size * L + 0.5), squeeze=False, layout="constrained"
     )
     for layer in range(L):
+        vmax = None if scale == "panel" else float(maps[layer].max() if scale == "row" else maps.max())
         for k in range(ncols):
             ax = axes[layer, k]
-            _draw_overlay(ax, image, maps[layer, k], alpha)
+            im = _draw_overlay(ax, image, maps[layer, k], alpha, vmax=vmax)
             if query >= num_prefix_tokens:
                 _mark_patch(ax, query - num_prefix_tokens, side, P)
-            if layer == 0:
-                ax.set_title("mean of heads" if k == h else f"head {k + 1}", fontsize=9)
+            name = "mean of heads" if k == h else f"head {k + 1}"
+            if scale != "panel":
+                ax.set_title((name + "\n" if layer == 0 else "") + f"max {float(maps[layer, k].max()):.2f}", fontsize=8)
+            elif layer == 0:
+                ax.set_title(name, fontsize=9)
             if k == 0:
                 ax.set_ylabel(f"layer {layer + 1}", fontsize=9)
+        if scale == "row":
+            fig.colorbar(im, ax=axes[layer, :].tolist(), shrink=0.8, label="weight" if layer == 0 else None)
+    if scale == "figure":
+        fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="attention weight")
     fig.suptitle(f"Attention of the {_query_label(query, side, num_prefix_tokens)}, by layer and head", fontsize=10)
     return fig
 
@@ -266,9 +286,14 @@ def plot_rollout_maps(
     max_cols: int = 5,
     alpha: float = 0.6,
     panel_size: float = 1.6,
+    scale: str = "panel",
 ) -> Figure:
     """Images and one or more attention maps over each of them: a row of
     images, then one row per kind of map, wrapped every ``max_cols`` images.
+
+    ``scale="row"`` gives every kind of map one colour scale (with a colour
+    bar), so the maps of a row can be compared in strength; ``"figure"``
+    one scale for all; ``"panel"`` (default) each map its own.
 
     Args:
         images: tensor (B, C, H, W).
@@ -279,11 +304,13 @@ def plot_rollout_maps(
         max_cols: images per block of rows; more images start a new block below.
         alpha: opacity of the maps over RGB images.
         panel_size: inches per panel.
+        scale: ``"panel"``, ``"row"`` or ``"figure"``.
 
     Returns:
-        A Figure with ceil(B / max_cols) blocks of 1 + len(maps) rows; every
-        map has its own colour scale from 0 to its maximum.
+        A Figure with ceil(B / max_cols) blocks of 1 + len(maps) rows.
     """
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     images = _check_images(images)
     B, C, H, W = images.shape
     named = {"attention": maps} if isinstance(maps, torch.Tensor) else dict(maps) if isinstance(maps, Mapping) else None
@@ -318,7 +345,12 @@ def plot_rollout_maps(
             ax.set_title(titles[b], fontsize=9)
         for r, (name, m) in enumerate(named.items(), start=1):
             axes[top + r, col].axis("on")
-            _draw_overlay(axes[top + r, col], images[b], m[b], alpha)
+            vmax = None if scale == "panel" else float(
+                m.max() if scale == "row" else max(float(v.max()) for v in named.values()))
+            im = _draw_overlay(axes[top + r, col], images[b], m[b], alpha, vmax=vmax)
+            if scale != "panel" and b == B - 1:
+                fig.colorbar(im, ax=[axes[blk * per_block + r, c] for blk in range(blocks) for c in range(cols)],
+                             shrink=0.8)
         if col == 0:
             ax.set_ylabel("image", fontsize=9)
             for r, name in enumerate(named, start=1):
@@ -578,4 +610,52 @@ def plot_filter_components(
         if explained_variance_ratio is not None:
             title += f"\n{float(explained_variance_ratio[i]):.1%}"
         ax.set_title(title, fontsize=8)
+    return fig
+
+
+def plot_deletion_curves(
+    curves: Mapping[str, torch.Tensor | np.ndarray],
+    ylabel: str = "accuracy",
+    chance: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Deletion curves: a score against the number of patches blanked.
+
+    Args:
+        curves: ``{label: values}``; values of shape (N+1,) for one curve or
+            (seeds, N+1) for several, drawn as their mean with a band of
+            +-1 sd (e.g. random rankings with different seeds).
+        ylabel: the score's name.
+        chance: draw a dotted line at this level (e.g. 0.1 for 10 classes).
+        title: optional title.
+
+    Returns:
+        A Figure; the y axis starts at 0.
+    """
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError(f"curves must be a non-empty dict {{label: values}}, got {type(curves).__name__}")
+    fig, ax = plt.subplots(figsize=(5.6, 3.4), layout="constrained")
+    for i, (label, values) in enumerate(curves.items()):
+        v = torch.as_tensor(values, dtype=torch.float64)
+        if v.dim() == 1:
+            v = v[None]
+        if v.dim() != 2:
+            raise ValueError(f"curves[{label!r}] must have shape (N+1,) or (seeds, N+1), got {tuple(v.shape)}")
+        k = np.arange(v.shape[1])
+        mean = v.mean(0).numpy()
+        colour = _HEAD_COLOURS[i % len(_HEAD_COLOURS)]
+        name = label if v.shape[0] == 1 else f"{label} (mean ± sd of {v.shape[0]})"
+        ax.plot(k, mean, marker="o", ms=3, color=colour, label=name)
+        if v.shape[0] > 1:
+            sd = v.std(0).numpy()
+            ax.fill_between(k, mean - sd, mean + sd, color=colour, alpha=0.25, lw=0)
+    if chance is not None:
+        ax.axhline(chance, color="grey", ls=":", lw=1, label=f"chance ({chance:g})")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("patches blanked")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig
