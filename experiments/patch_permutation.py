@@ -17,9 +17,9 @@ The shuffle is the first layer of the model (FixedShuffle), so chapter 9's
 random shifts act on the unshuffled digit and the ViT's training is
 equivariant (see the module docstring of vit_tutorial.variants.permutation).
 Protocol: the 3,500/500/1,000 split of MNIST-5k (vit_tutorial.data.load_splits);
-chapter 9's recipe for --epochs epochs (default 15, half of chapter 9's 30:
+chapter 9's recipe for --epochs epochs (default 6, a fifth of chapter 9's 30:
 the shared machine's limit); the weights of the best validation accuracy
-(scored ten times) are scored once on the 1,000 test digits, whose
+(scored after every epoch) are scored once on the 1,000 test digits, whose
 per-image correctness is stored for paired tests.
 """
 from __future__ import annotations
@@ -43,9 +43,11 @@ PERM_SEED = 0  # the one fixed permutation of each kind
 
 def main() -> None:
     p = base_parser(__doc__)
-    p.add_argument("--epochs", type=int, default=15)
+    p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--order", nargs="+", default=["cnn:none", "cnn:positions", "cnn:pixels",
-                                                  "vit:none", "vit:positions", "vit:pixels"])
+                                                  "vit:none", "vit:positions"],
+                   help="model:arm pairs (vit:pixels is left out by default: the ViT is exactly invariant "
+                        "to it, as it is to positions)")
     args = p.parse_args()
     setup(args)
     vit_config, _ = chapter9()
@@ -70,7 +72,7 @@ def main() -> None:
             net = init_positions(vt.ViT(vit_config)) if key == "vit" else SmallCNN(in_channels=1, num_classes=10)
             model = net if arm == "none" else torch.nn.Sequential(FixedShuffle(perms[arm], P, arm), net)
             config = recipe_config(epochs, seed)
-            res = fit_select(model, train, val, test, config)
+            res = fit_select(model, train, val, test, config, evaluations=epochs)
             res.pop("correct")
             row = {"model": names[key], "arm": arm, "seed": seed, "epochs": epochs, "train_images": len(train),
                    "parameters": count_parameters(net), **res}
@@ -91,7 +93,7 @@ def main() -> None:
                     "shuffle_applied": "as the model's first layer, after the training loop's augmentation",
                     "epochs": args.epochs, "train_config": recipe_config(epochs, 0).to_dict(),
                     "pos_init_std": pos_init_std(),
-                    "selection": "best validation accuracy of ~10 evaluations (later on ties); test scored once",
+                    "selection": "best validation accuracy after any epoch (later on ties); test scored once",
                     "models": {names["vit"]: vit_config.to_dict(), "SmallCNN": "SmallCNN(width=16)"},
                     "seeds": args.seeds, "code_fingerprint": code_fingerprint(),
                     "test_correct_encoding": "hex of numpy.packbits(correct as uint8), test images in order",
