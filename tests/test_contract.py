@@ -1,0 +1,98 @@
+"""Contracts every model the book builds must keep (after timm's ``test_model_backward``).
+
+For each model: the logits have the right shape and are finite, a backward
+pass gives every parameter a gradient, and ``eval()`` is deterministic (the
+same input gives the same output twice, with dropout switched on in
+training). Plus the timm interop checked against key names recorded once
+from real timm (``tests/data/``), not against our own mapping.
+"""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import vit_tutorial as vt
+from vit_tutorial.baselines import SmallCNN
+from vit_tutorial.variants import HybridViT, PEGViT, PyramidViT
+
+B, CLASSES = 2, 10
+# A small ViT-Tiny with dropout on, so that eval() has something to switch off.
+TINY = dict(image_size=28, patch_size=7, in_channels=1, num_classes=CLASSES, dim=32, depth=2, heads=2, mlp_dim=64,
+            dropout=0.1, attention_dropout=0.1)
+
+MODELS = {
+    "ViT": lambda: vt.ViT(vt.vit_config("ViT-Tiny", **TINY)),
+    "ViT, mean pool, sin-cos table": lambda: vt.ViT(vt.vit_config("ViT-Tiny", **TINY, pool="mean", pos_embedding="sincos")),
+    "ViT, pos_init_std 0.5": lambda: vt.ViT(vt.vit_config("ViT-Tiny", **TINY, pos_init_std=0.5)),
+    "hybrid (conv stem)": lambda: HybridViT(vt.vit_config("ViT-Tiny", **TINY)),
+    "PEG-ViT": lambda: PEGViT(vt.vit_config("ViT-Tiny", **TINY)),
+    "pyramid, window attention": lambda: PyramidViT(attention="window"),
+    "pyramid, spatial reduction": lambda: PyramidViT(attention="sra"),
+    "CNN baseline": lambda: SmallCNN(in_channels=1, num_classes=CLASSES),
+}
+
+
+@pytest.fixture(params=list(MODELS), scope="module")
+def model_and_images(request):
+    torch.manual_seed(0)
+    model = MODELS[request.param]()
+    images = torch.randn(B, 1, 28, 28)  # (B, C, H, W)
+    return model, images
+
+
+def test_output_shape_and_finite(model_and_images):
+    model, images = model_and_images
+    logits = model.eval()(images)
+    assert logits.shape == (B, CLASSES)
+    assert torch.isfinite(logits).all()
+
+
+def test_gradients_reach_every_parameter(model_and_images):
+    model, images = model_and_images
+    model.train().zero_grad(set_to_none=True)
+    model(images).logsumexp(dim=1).sum().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None, f"no gradient for {name}"
+        assert torch.isfinite(p.grad).all(), f"non-finite gradient for {name}"
+    # Every parameter is used: only the key bias may have an exactly-zero gradient
+    # (softmax ignores a constant added to every score of a row).
+    dead = [n for n, p in model.named_parameters() if p.grad.abs().sum() == 0 and not n.endswith("qkv.bias")]
+    assert not dead, f"parameters with an all-zero gradient: {dead}"
+
+
+def test_eval_is_deterministic(model_and_images):
+    model, images = model_and_images
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(images), model(images))
+    if any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules()):
+        model.train()
+        torch.manual_seed(1)
+        with torch.no_grad():
+            a = model(images)
+            b = model(images)
+        assert not torch.equal(a, b)  # ... while training, dropout draws anew
+        model.eval()
+
+
+TIMM_KEYS = Path(__file__).parent / "data" / "timm_vit_tiny_patch16_224_keys.json"
+
+
+def test_timm_state_dict_from_the_recorded_key_list_loads():
+    """The converter against real timm names and shapes (recorded from timm 1.0.31)."""
+    recorded = json.loads(TIMM_KEYS.read_text())
+    assert recorded["model"] == "vit_tiny_patch16_224" and len(recorded["keys"]) == 152
+    # vit_tiny_patch16_224: patch 16, embed_dim 192, depth 12, heads 3, mlp_ratio 4 (timm's model_args)
+    config = vt.vit_config("ViT-B/16", dim=192, depth=12, heads=3, mlp_dim=768, num_classes=recorded["num_classes"])
+    torch.manual_seed(0)
+    timm_sd = {k: torch.randn(shape) for k, shape in recorded["keys"].items()}
+    ours = vt.ViT(config)
+    converted = vt.convert_state_dict(timm_sd, "timm", config)
+    ours.load_state_dict(converted, strict=True)  # every key and shape matched
+    # values land where they belong
+    assert torch.equal(ours.pos_embed.weight, timm_sd["pos_embed"])
+    assert torch.equal(ours.cls_token.token, timm_sd["cls_token"])
+    assert torch.equal(ours.encoder.blocks[11].attn.qkv.weight, timm_sd["blocks.11.attn.qkv.weight"])
+    assert torch.equal(ours.encoder.norm.bias, timm_sd["norm.bias"])
+    assert torch.equal(ours.head.weight, timm_sd["head.weight"])
