@@ -59,6 +59,41 @@ def test_plot_locality_and_variants():
     assert widths == [1.0, 2.0, 3.0]
 
 
+def test_plot_variants_draws_errors_from_zero_with_bars():
+    rows = [{"model": m, "test_accuracy": a, "parameters": 1000, "flops": 1e6, "seed": s}
+            for m, a in (("A", 0.9), ("B", 0.96)) for s, d in ((0, 0.0), (1, 0.01)) for a in [a + d]]
+    fig = vp.plot_variants(rows)
+    ax = fig.axes[0]
+    widths = [round(p.get_width(), 2) for p in ax.patches]
+    assert widths == [9.5, 3.5]  # errors in %, mean of two seeds
+    assert ax.get_xlim()[0] == 0
+    assert "sd over seeds" in ax.get_xlabel()
+
+
+def test_plot_error_curves_and_shuffle_arms():
+    from vit_tutorial.variants import fit_learning_curve
+
+    rows = [{"model": m, "train_images": n, "seed": s, "test_accuracy": 1 - a * n ** -0.5 * (1 + 0.05 * s)}
+            for m, a in (("ViT", 2.0), ("CNN", 1.0)) for n in (500, 5000, 50000) for s in range(3)]
+    fits = {m: fit_learning_curve(rows, m, boot=50) for m in ("ViT", "CNN")}
+    fig = vp.plot_error_curves(rows, fits, title="t")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = ax.get_legend_handles_labels()[1]
+    assert any("n^-0.50" in t for t in labels) and any("3 seeds" in t for t in labels)
+    arm_rows = [{"model": m, "arm": a, "seed": s, "test_accuracy": acc}
+                for m, a, acc in (("ViT", "none", 0.95), ("ViT", "positions", 0.95), ("CNN", "none", 0.98),
+                                  ("CNN", "positions", 0.9)) for s in range(3)]
+    fig = vp.plot_shuffle_arms(arm_rows)
+    heights = sorted(round(p.get_height(), 1) for p in fig.axes[0].patches)
+    assert heights == [2.0, 5.0, 5.0, 10.0]
+    assert fig.axes[0].get_ylim()[0] == 0
+    with pytest.raises(ValueError, match="arm"):
+        vp.plot_shuffle_arms([{"model": "a", "test_accuracy": 1.0}])
+    with pytest.raises(TypeError, match="fits must be"):
+        vp.plot_error_curves(rows, fits=[1])
+
+
 def test_plot_power_laws_reports_the_fitted_slope():
     n = [100, 1000, 10000]
     fig = vp.plot_power_laws({"square": (n, [v**2 for v in n]), "line": (n, n)}, "N", "t", fit_min=100)

@@ -45,6 +45,8 @@ __all__ = [
     "plot_shifted_windows",
     "animate_window_reach",
     "plot_variants",
+    "plot_error_curves",
+    "plot_shuffle_arms",
 ]
 
 #: Where the experiment scripts write their results: the package's shipped
@@ -751,8 +753,13 @@ def animate_window_reach(grid: int = 12, window: int = 4, dpi: int = 60, interva
 
 
 def plot_variants(rows: Sequence[Mapping]) -> Figure:
-    """Accuracy of each model with its parameters and FLOPs (and training
-    time, when every row has ``train_seconds``), as bars.
+    """Test error of each model with its parameters and FLOPs (and training
+    time, when every row has ``train_seconds``), as bars that start at zero.
+
+    The error panel shows the mean over seeds, with an error bar of one
+    standard deviation where there are several seeds and, for a single run,
+    the binomial standard error of its test accuracy (``test_images`` in the
+    row, default 1,000), drawn as a thin grey bar and named in the label.
 
     Args:
         rows: rows of ``variants.json`` (keys ``model``, ``test_accuracy``,
@@ -766,8 +773,14 @@ def plot_variants(rows: Sequence[Mapping]) -> Figure:
     names = [s["model"] for s in stats]
     y = np.arange(len(names))
     cols = [_COLOURS[i % len(_COLOURS)] for i in range(len(names))]
+    single = all(s["runs"] == 1 for s in stats)
+    n_test = {r["model"]: int(r.get("test_images", 1000)) for r in rows}
+    errs = [100 * (1 - s["mean"]) for s in stats]
+    bars = [100 * (math.sqrt(s["mean"] * (1 - s["mean"]) / n_test[s["model"]]) if s["runs"] == 1 else s["std"])
+            for s in stats]
+    what = "binomial SE, one run each" if single else "± 1 sd over seeds"
     panels = (
-        ([100 * s["mean"] for s in stats], "test accuracy (%)", "{:.1f}"),
+        (errs, f"test error (%), from zero ({what})", "{:.1f}"),
         ([s["parameters"] / 1e3 for s in stats], "parameters (thousands)", "{:.0f}k"),
         ([s["flops"] / 1e6 for s in stats], "forward MFLOPs per 28x28 image", "{:.1f}"),
     )
@@ -775,20 +788,103 @@ def plot_variants(rows: Sequence[Mapping]) -> Figure:
         seconds = {s["model"]: s["mean"] for s in summarise_runs(rows, ["model"], value="train_seconds")}
         panels += (([seconds[m] / 60 for m in names], "training time (minutes, one CPU thread)", "{:.1f}"),)
     for i, (ax, (vals, label, fmt)) in enumerate(zip(axes, panels)):
-        ax.barh(y, vals, color=cols)
-        for yi, v in zip(y, vals):
-            if i == 0:  # accuracies end near 100 %, the edge of the axis: write them inside the bars
-                ax.text(v, yi, fmt.format(v) + " ", va="center", ha="right", fontsize=8.5, color="white",
-                        fontweight="bold")
-            else:
-                ax.text(v, yi, " " + fmt.format(v), va="center", fontsize=8.5)
+        ax.barh(y, vals, color=cols, xerr=bars if i == 0 else None,
+                error_kw={"ecolor": "#374151", "capsize": 3, "elinewidth": 1})
+        for yi, v, b in zip(y, vals, bars if i == 0 else [0] * len(vals)):
+            ax.text(v + b, yi, " " + fmt.format(v), va="center", fontsize=8.5)
         ax.set_xlabel(label)
-        ax.set_xlim(0, max(vals) * 1.25)
+        ax.set_xlim(0, max(v + b for v, b in zip(vals, bars if i == 0 else [0] * len(vals))) * 1.3)
         ax.grid(axis="x", alpha=0.3)
-    lo = min(panels[0][0])
-    left = max(0, math.floor(lo / 10) * 10 - 10)
-    axes[0].set_xlim(left, 100)
-    axes[0].set_xticks(np.arange(left, 101, 10 if 100 - left > 30 else 5))
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
+    return fig
+
+
+def plot_error_curves(rows: Sequence[Mapping], fits: Mapping[str, Mapping] | None = None,
+                      title: str | None = None, xlabel: str | None = None) -> Figure:
+    """Test **error** against the number of training images on log-log axes,
+    one colour per model: the mean over seeds with error bars of one standard
+    deviation, each seed as a small dot, and (if given) the fitted power law
+    of :func:`~vit_tutorial.variants.fit_learning_curve` as a line, its slope
+    and interval in the legend. Parallel lines mean a constant error ratio.
+
+    Args:
+        rows: result rows with ``model``, ``train_images``, ``test_accuracy``.
+        fits: model -> fit (``slope``, ``intercept``, ``slope_ci``), optional.
+        title, xlabel: optional texts.
+    """
+    rows = _check_rows(rows, ["model", "train_images", "test_accuracy"], "rows")
+    if fits is not None and not isinstance(fits, Mapping):
+        raise TypeError(f"fits must be a dict model -> fit or None, got {type(fits).__name__}")
+    stats = summarise_runs(rows, ["model", "train_images"])
+    models = list(dict.fromkeys(s["model"] for s in stats))
+    fig, ax = plt.subplots(figsize=(6.6, 4.0), layout="constrained")
+    for i, m in enumerate(models):
+        colour = _COLOURS[i % len(_COLOURS)]
+        pts = sorted((s["train_images"], 100 * (1 - s["mean"]), 100 * s["std"], s["runs"]) for s in stats
+                     if s["model"] == m)
+        x, y, e, n = (np.array(v) for v in zip(*pts))
+        label = m + (f" (mean ± sd of {n.min()} seeds)" if n.min() > 1 else " (one run)")
+        ax.errorbar(x, y, yerr=e if n.max() > 1 else None, fmt="o", color=colour, capsize=4, label=label, zorder=3)
+        seeds = [(r["train_images"], 100 * (1 - r["test_accuracy"])) for r in rows if r["model"] == m]
+        ax.scatter(*zip(*seeds), s=9, color=colour, alpha=0.45, zorder=2)
+        if fits and m in fits:
+            f = fits[m]
+            xs = np.geomspace(x.min(), x.max(), 50)
+            lo, hi = f["slope_ci"]
+            ax.plot(xs, 100 * np.exp(f["intercept"]) * xs ** f["slope"], "-", color=colour, alpha=0.8,
+                    label=f"  fit: error ∝ n^{f['slope']:.2f}  (95 % interval {lo:.2f} to {hi:.2f})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    xs = sorted({s["train_images"] for s in stats})
+    ax.set_xticks(xs, [f"{v:,}" for v in xs])
+    ax.minorticks_off()
+    errs = [100 * (1 - r["test_accuracy"]) for r in rows]
+    lo, hi = max(min(errs), 1e-3) * 0.7, max(errs) * 1.4
+    _plain_log_ticks(ax.yaxis, (lo, hi))
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel(xlabel or "training images (log scale)")
+    ax.set_ylabel("test error (%, log scale)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None) -> Figure:
+    """Test error (%) of each model under each fixed shuffle (``arm``), as bars
+    from zero: the mean over seeds, an error bar of one standard deviation,
+    and every seed as a dot.
+
+    Args:
+        rows: rows with ``model``, ``arm`` and ``test_accuracy``.
+    """
+    rows = _check_rows(rows, ["model", "arm", "test_accuracy"], "rows")
+    stats = summarise_runs(rows, ["model", "arm"])
+    models = list(dict.fromkeys(s["model"] for s in stats))
+    arms = list(dict.fromkeys(s["arm"] for s in stats))
+    width = 0.8 / len(models)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    for i, m in enumerate(models):
+        colour = _COLOURS[i % len(_COLOURS)]
+        for j, a in enumerate(arms):
+            st = [s for s in stats if s["model"] == m and s["arm"] == a]
+            if not st:
+                continue
+            x = j + (i - (len(models) - 1) / 2) * width
+            mean, sd = 100 * (1 - st[0]["mean"]), 100 * st[0]["std"]
+            ax.bar(x, mean, width * 0.9, color=colour, alpha=0.75, label=m if j == 0 else None,
+                   yerr=sd if st[0]["runs"] > 1 else None, capsize=4)
+            dots = [100 * (1 - r["test_accuracy"]) for r in rows if r["model"] == m and r["arm"] == a]
+            ax.scatter([x] * len(dots), dots, s=12, color="black", zorder=3)
+            ax.text(x, mean + sd, f"{mean:.1f}", ha="center", va="bottom", fontsize=8.5)
+    ax.set_xticks(range(len(arms)), arms)
+    ax.set_ylim(0, None)
+    ax.set_ylabel("test error (%), from zero")
+    ax.set_xlabel("fixed shuffle applied to every image")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig
