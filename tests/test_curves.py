@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from vit_tutorial.variants import crossover, fit_learning_curve
+from vit_tutorial.variants import crossover, fit_learning_curve, unpack_correct
 
 
 def _rows(model, a, k, sizes=(500, 2000, 8000, 40000), seeds=3, noise=0.0, seed=0):
@@ -59,3 +59,13 @@ def test_bad_input():
         fit_learning_curve(_rows("m", 1.0, -0.5), "m", boot=3)
     with pytest.raises(ValueError, match="fit_learning_curve"):
         crossover({}, {})
+
+
+def test_unpack_correct_round_trip():
+    v = np.random.default_rng(0).random(13) > 0.5
+    bits = np.packbits(v.astype(np.uint8)).tobytes().hex()
+    assert np.array_equal(unpack_correct(bits, 13), v)
+    with pytest.raises(ValueError, match="hex digits"):
+        unpack_correct(bits, 40)
+    with pytest.raises(TypeError, match="hex string"):
+        unpack_correct(b"00", 1)

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["fit_learning_curve", "crossover"]
+__all__ = ["fit_learning_curve", "crossover", "unpack_correct"]
 
 
 def _points(rows: Sequence[Mapping], model: str, value: str) -> dict[int, np.ndarray]:
@@ -124,3 +124,14 @@ def crossover(fit_a: Mapping, fit_b: Mapping, level: float = 0.95) -> dict:
     alpha = (1 - level) / 2
     ci = tuple(float(v) for v in np.quantile(ns, [alpha, 1 - alpha])) if conv.mean() >= 0.5 and len(ns) else None
     return {"n": point, "share_converging": float(conv.mean()), "n_ci": ci}
+
+
+def unpack_correct(bits: str, n: int) -> np.ndarray:
+    """Per-image correctness (n,) bool from the hex string the experiment
+    scripts store (``numpy.packbits`` of the 0/1 vector, test images in order)."""
+    if not isinstance(bits, str):
+        raise TypeError(f"bits must be a hex string, got {type(bits).__name__}")
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 0 or len(bits) != 2 * ((n + 7) // 8):
+        raise ValueError(f"n must be a positive integer matching the {len(bits)} hex digits "
+                         f"({4 * len(bits)} bits), got {n!r}")
+    return np.unpackbits(np.frombuffer(bytes.fromhex(bits), dtype=np.uint8))[:n].astype(bool)

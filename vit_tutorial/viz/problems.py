@@ -369,7 +369,8 @@ def _show_image(ax, image: torch.Tensor, patch_size: int | None = None) -> None:
 
 
 def plot_patch_shuffle(
-    images: torch.Tensor, shuffled: torch.Tensor, patch_size: int, titles: Sequence[str] | None = None
+    images: torch.Tensor, shuffled: torch.Tensor, patch_size: int, titles: Sequence[str] | None = None,
+    label: str = "shuffled inside\neach patch",
 ) -> Figure:
     """The same digits before (top row) and after (bottom row) one fixed
     shuffle of the pixels inside every P x P patch; orange lines mark the
@@ -381,6 +382,8 @@ def plot_patch_shuffle(
         shuffled: the same images with their patches' pixels shuffled, same shape.
         patch_size: P (divides H and W).
         titles: optional, one per image (drawn above the top row).
+        label: the bottom row's label (e.g. "patches moved" for a shuffle of
+            the patch positions).
     """
     images = _check_image_batch(images, "images")
     shuffled = _check_image_batch(shuffled, "shuffled")
@@ -401,7 +404,7 @@ def plot_patch_shuffle(
         if titles is not None:
             axes[0][b].set_title(titles[b], fontsize=8.5)
     axes[0][0].set_ylabel("original", fontsize=9)
-    axes[1][0].set_ylabel("shuffled inside\neach patch", fontsize=9)
+    axes[1][0].set_ylabel(label, fontsize=9)
     return fig
 
 
@@ -501,7 +504,8 @@ def _draw_resolution(fig: Figure, rows: list[Mapping], samples: dict, size: int,
                  f"(trained on {train_size} px, {(train_size // patch_size) ** 2} patches)", fontsize=10)
 
 
-def _check_resolution_args(rows, samples, size, mode, patch_size, train_size):
+def check_resolution_args(rows, samples, size, mode, patch_size, train_size):
+    """Check the arguments shared by the resolution figures (and their explorer); returns (rows, samples)."""
     rows = _check_rows(rows, ["model", "mode", "size", "test_accuracy"], "rows")
     samples = _check_samples(samples)
     check_positive_int(patch_size, "patch_size")
@@ -533,7 +537,7 @@ def plot_resolution_samples(
         patch_size: P, for the grid lines and the patch count.
         train_size: the training resolution, marked by a dotted line.
     """
-    rows, samples = _check_resolution_args(rows, samples, size, mode, patch_size, train_size)
+    rows, samples = check_resolution_args(rows, samples, size, mode, patch_size, train_size)
     fig = plt.figure(figsize=(10.5, 3.9), layout="constrained")
     _draw_resolution(fig, rows, samples, size, mode, patch_size, train_size)
     return fig
@@ -563,7 +567,7 @@ def animate_resolution_sweep(
     if not sizes:
         raise ValueError(f"samples has no entry for mode {mode!r}; its keys are "
                          f"{sorted(samples) if isinstance(samples, Mapping) else type(samples).__name__}")
-    rows, samples = _check_resolution_args(rows, samples, sizes[0], mode, patch_size, train_size)
+    rows, samples = check_resolution_args(rows, samples, sizes[0], mode, patch_size, train_size)
     with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
         fig = plt.figure(figsize=(10.5, 3.9), layout="constrained")
 
