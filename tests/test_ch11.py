@@ -78,7 +78,7 @@ def test_resolution_samples_show_the_digits_and_circle_the_size(size, mode, grid
 def test_resolution_animation_has_one_frame_per_size():
     samples = _samples()
     html = vp.animate_resolution_sweep(_rows(samples), samples, mode="resize", dpi=20)
-    assert html.count("data:image/jpeg;base64") == 3
+    assert html.count("data:image/jpeg;base64") == 3 + 1  # + frame 0 in the <img>
     assert "font-awesome" not in html and "cdn" not in html.lower()
 
 

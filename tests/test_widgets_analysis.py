@@ -52,3 +52,16 @@ def test_explorer_keeps_the_train_mode_and_rejects_bad_input(model):
         attention_explorer(model, torch.randn(2, 1, 28, 28), titles=["a"])
     with pytest.raises(ValueError, match="return_attention"):
         attention_explorer(torch.nn.Identity(), torch.randn(1, 1, 28, 28))
+
+
+def test_explorer_pictures_keep_their_natural_size_and_text_form_is_short():
+    """JupyterLab stretched the explorers' pictures 2x (flex stretch); an unrun
+    notebook showed a long VBox(children=...) repr."""
+    from vit_tutorial.widgets._layout import DPI, HINT, ExplorerBox, picture
+
+    pic = picture("560px")
+    assert (pic.layout.width, pic.layout.align_self, pic.layout.max_width) == ("auto", "flex-start", "560px")
+    assert DPI == 100
+    box = ExplorerBox([pic], "Some explorer")
+    assert repr(box) == f"Some explorer ({HINT})"
+    assert box._repr_mimebundle_()["text/plain"] == repr(box)

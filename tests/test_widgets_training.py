@@ -50,7 +50,7 @@ def test_animation_is_offline_html():
     html = animate_augmentation(digit(), shifts=(0, 2), copies=2, patch_size=7, dpi=30)
     assert "<script" in html and "font-awesome" not in html
     assert re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html) is None  # nothing fetched from the web
-    assert html.count("data:image/png;base64") == 2  # one frame per shift
+    assert html.count("data:image/png;base64") == 2 + 1  # one frame per shift, + frame 0 in the <img>
     assert plt.get_fignums() == []
 
 

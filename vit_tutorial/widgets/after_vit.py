@@ -20,6 +20,7 @@ from .._checks import check_positive_int
 from ..viz.after_vit import plot_attention_flops
 from ..viz.patches import figure_to_png
 from ..viz.problems import plot_attention_reach
+from ._layout import DPI, picture
 
 __all__ = ["WindowReachExplorer", "window_reach_explorer", "AttentionFlopsExplorer", "attention_flops_explorer"]
 
@@ -50,7 +51,7 @@ class WindowReachExplorer(widgets.VBox):
         window: int = 7,
         reduction: int = 2,
         query: tuple[int, int] = (5, 6),
-        dpi: int = 64,
+        dpi: int = DPI,
     ) -> None:
         if not isinstance(grids, (tuple, list)) or not grids:
             raise ValueError(f"grids must be a non-empty list of grid sides, got {grids!r}")
@@ -76,7 +77,7 @@ class WindowReachExplorer(widgets.VBox):
         self.row = widgets.IntSlider(value=query[0], min=0, max=grid - 1, description="query row", **_SLIDER)
         self.col = widgets.IntSlider(value=query[1], min=0, max=grid - 1, description="query column", **_SLIDER)
         self.summary = widgets.HTML()
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.picture = picture()
         super().__init__([widgets.HBox([self.grid, self.window, self.reduction]),
                           widgets.HBox([self.row, self.col]), self.summary, self.picture])
         self.grid.observe(self._grid_changed, names="value")
@@ -149,7 +150,7 @@ class AttentionFlopsExplorer(widgets.VBox):
         reduction: int = 4,
         max_side: int = 128,
         marks: Mapping[str, int] | None = None,
-        dpi: int = 64,
+        dpi: int = DPI,
     ) -> None:
         for options, value, name in ((dims, dim, "dim"), (windows, window, "window"),
                                      (reductions, reduction, "reduction")):
@@ -171,7 +172,7 @@ class AttentionFlopsExplorer(widgets.VBox):
                                               **_SLIDER)
         self.reduction = widgets.SelectionSlider(options=list(reductions), value=reduction,
                                                  description="reduction R", **_SLIDER)
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self.picture = picture("640px")
         super().__init__([widgets.HBox([self.dim, self.window, self.reduction]), self.picture])
         for w in (self.dim, self.window, self.reduction):
             w.observe(self.update, names="value")

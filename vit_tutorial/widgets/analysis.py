@@ -8,8 +8,11 @@ import torch
 from torch import nn
 
 from .._checks import check_positive_int
-from ..viz.analysis import _check_images, plot_query_attention
+from ..analysis import collect_attentions
+from ..viz._checks import check_images
+from ..viz.analysis import plot_query_attention
 from ..viz.patches import figure_to_png
+from ._layout import DPI, ExplorerBox, picture
 
 __all__ = ["attention_explorer"]
 
@@ -19,7 +22,7 @@ def attention_explorer(
     images: torch.Tensor,
     titles: list[str] | None = None,
     num_prefix_tokens: int = 1,
-    dpi: int = 70,
+    dpi: int = DPI,
 ) -> widgets.VBox:
     """Explore a ViT's attention: pick an image, a layer, a head (or the mean
     of the heads) and a query token (the class token or any patch).
@@ -44,25 +47,12 @@ def attention_explorer(
     """
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be a torch nn.Module (a ViT), got {type(model).__name__}")
-    images = _check_images(images)
+    images = check_images(images)
     B = images.shape[0]
     if titles is not None and len(titles) != B:
         raise ValueError(f"titles must have one entry per image ({B}), got {len(titles)}")
     check_positive_int(dpi, "dpi")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            out = model(images, return_attention=True)
-    except TypeError as exc:
-        raise ValueError(
-            f"model(images, return_attention=True) must return (logits, [L attention tensors]); it raised: {exc}"
-        ) from exc
-    finally:
-        model.train(was_training)
-    if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], (list, tuple))):
-        raise ValueError("model(images, return_attention=True) must return (logits, [L attention tensors])")
-    attentions = [a.detach().cpu() for a in out[1]]  # L x (B, h, T, T)
+    attentions = collect_attentions(model, images)  # L x (B, h, T, T), in eval mode
     L = len(attentions)
     _, h, T, _ = attentions[0].shape
     side = round((T - num_prefix_tokens) ** 0.5)
@@ -79,7 +69,7 @@ def attention_explorer(
         "head": widgets.Dropdown(options=head_options, value=-1, description="head", style=style),
         "query": widgets.Dropdown(options=query_options, value=0, description="query", style=style),
     }
-    figure = widgets.Image(format="png")
+    figure = picture()
 
     def redraw(_=None) -> None:
         head = controls["head"].value
@@ -93,8 +83,9 @@ def attention_explorer(
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    box = widgets.VBox(
-        [widgets.HBox([controls["image"], controls["layer"]]), widgets.HBox([controls["head"], controls["query"]]), figure]
+    box = ExplorerBox(
+        [widgets.HBox([controls["image"], controls["layer"]]), widgets.HBox([controls["head"], controls["query"]]), figure],
+        "Attention explorer",
     )
     box.controls = controls
     box.figure = figure

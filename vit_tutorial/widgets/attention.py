@@ -14,6 +14,7 @@ from .._checks import check_positive_int
 from ..images import PHOTOS, load_photo
 from ..viz.attention import DEFAULT_SHARPNESS, handcrafted_attention, plot_head_attention
 from ..viz.patches import figure_to_png
+from ._layout import DPI, picture
 
 __all__ = ["HeadAttentionExplorer", "head_attention_explorer"]
 
@@ -36,7 +37,7 @@ class HeadAttentionExplorer(widgets.VBox):
         query: tuple[int, int] = (10, 3),
         image_size: int = 224,
         patch_size: int = 16,
-        dpi: int = 64,
+        dpi: int = DPI,
     ) -> None:
         photos = list(photos) if not isinstance(photos, str) else [photos]
         unknown = [p for p in photos if p not in PHOTOS]
@@ -62,7 +63,7 @@ class HeadAttentionExplorer(widgets.VBox):
         self.sharpness = widgets.SelectionSlider(
             options=[0.25, 0.5, 1.0, 2.0, 4.0], value=1.0, description="sharpness x", **slider
         )
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.picture = picture()
         super().__init__([widgets.HBox([self.photo, self.sharpness]), widgets.HBox([self.row, self.col]), self.picture])
         for w in (self.photo, self.row, self.col, self.sharpness):
             w.observe(self.update, names="value")

@@ -13,6 +13,7 @@ import torch
 from .._checks import check_positive_int
 from ..images import PHOTOS, load_photo
 from ..viz.patches import figure_to_png, patch_sizes_dividing, plot_patch_grid, plot_patch_sequence
+from ._layout import DPI, picture
 
 __all__ = ["PatchExplorer", "patch_explorer"]
 
@@ -34,7 +35,7 @@ class PatchExplorer(widgets.VBox):
         photos: Sequence[str] = ("astronaut", "chelsea", "coffee", "rocket"),
         image_size: int = 224,
         patch_size: int = 16,
-        dpi: int = 64,
+        dpi: int = DPI,
     ) -> None:
         photos = list(photos) if not isinstance(photos, str) else [photos]
         unknown = [p for p in photos if p not in PHOTOS]
@@ -56,8 +57,8 @@ class PatchExplorer(widgets.VBox):
             style={"description_width": "initial"}, layout=widgets.Layout(width="420px"),
         )
         self.summary = widgets.HTML()
-        self.grid = widgets.Image(format="png", layout=widgets.Layout(max_width="380px"))
-        self.sequence = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.grid = picture("380px")
+        self.sequence = picture()
         super().__init__([widgets.HBox([self.photo, self.patch_size]), self.summary, self.grid, self.sequence])
         self.photo.observe(self.update, names="value")
         self.patch_size.observe(self.update, names="value")

@@ -12,7 +12,8 @@ import ipywidgets as widgets
 
 from .._checks import check_positive_int
 from ..viz.patches import figure_to_png
-from ..viz.problems import _check_resolution_args, plot_resolution_samples
+from ..viz.problems import check_resolution_args, plot_resolution_samples
+from ._layout import DPI, ExplorerBox, picture
 
 __all__ = ["resolution_explorer"]
 
@@ -26,7 +27,7 @@ def resolution_explorer(
     train_size: int = 28,
     size: int | None = None,
     mode: str | None = None,
-    dpi: int = 70,
+    dpi: int = DPI,
 ) -> widgets.VBox:
     """Pick a test mode ("resize": the digits enlarged, "pad": the same digits
     on a bigger canvas) and an image side; see some digits at that size with
@@ -58,7 +59,7 @@ def resolution_explorer(
     sizes = {m: sorted(s for mode, s in samples if mode == m) for m in modes}
     start = {m: (train_size if train_size in sizes[m] else sizes[m][0]) for m in modes}
     for m in modes:  # check everything once, up front
-        _check_resolution_args(rows, samples, start[m], m, patch_size, train_size)
+        check_resolution_args(rows, samples, start[m], m, patch_size, train_size)
     mode = modes[0] if mode is None else mode
     if mode not in modes:
         raise ValueError(f"mode must be one of the modes of samples {modes}, got {mode!r}")
@@ -73,7 +74,7 @@ def resolution_explorer(
         "size": widgets.SelectionSlider(options=sizes[mode], value=size,
                                         description="side (px)", style=style, continuous_update=False),
     }
-    figure = widgets.Image(format="png")
+    figure = picture()
 
     def redraw(_=None) -> None:
         fig = plot_resolution_samples(rows, samples, controls["size"].value, controls["mode"].value,
@@ -91,7 +92,7 @@ def resolution_explorer(
     controls["mode"].observe(change_mode, names="value")
     controls["size"].observe(redraw, names="value")
     redraw()
-    box = widgets.VBox([widgets.HBox([controls["mode"], controls["size"]]), figure])
+    box = ExplorerBox([widgets.HBox([controls["mode"], controls["size"]]), figure], "Resolution explorer")
     box.controls = controls
     box.figure = figure
     return box

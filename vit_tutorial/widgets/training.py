@@ -11,6 +11,7 @@ from .._checks import check_positive_int
 from ..train import TrainConfig
 from ..viz.patches import figure_to_png
 from ..viz.training import plot_augmentation, plot_lr_schedule
+from ._layout import DPI, picture
 
 __all__ = ["ScheduleExplorer", "schedule_explorer", "AugmentationExplorer", "augmentation_explorer"]
 
@@ -27,7 +28,7 @@ class ScheduleExplorer(widgets.VBox):
         dpi: resolution of the picture.
     """
 
-    def __init__(self, config: TrainConfig | None = None, train_images: int = 4000, dpi: int = 72) -> None:
+    def __init__(self, config: TrainConfig | None = None, train_images: int = 4000, dpi: int = DPI) -> None:
         config = TrainConfig() if config is None else config
         if not isinstance(config, TrainConfig):
             raise ValueError(f"config must be a TrainConfig or None, got {type(config).__name__}")
@@ -45,7 +46,7 @@ class ScheduleExplorer(widgets.VBox):
                                          description="peak learning rate", readout_format=".1e",
                                          continuous_update=False, **_WIDE)
         self.summary = widgets.HTML()
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="560px"))
+        self.picture = picture("560px")
         controls = widgets.VBox([widgets.HBox([self.epochs, self.warmup]), widgets.HBox([self.batch, self.lr])])
         super().__init__([controls, self.summary, self.picture])
         for w in (self.epochs, self.warmup, self.batch, self.lr):
@@ -88,7 +89,7 @@ class AugmentationExplorer(widgets.VBox):
         dpi: resolution of the picture.
     """
 
-    def __init__(self, images: torch.Tensor, patch_size: int | None = 7, copies: int = 5, dpi: int = 72) -> None:
+    def __init__(self, images: torch.Tensor, patch_size: int | None = 7, copies: int = 5, dpi: int = DPI) -> None:
         if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 1 or images.shape[0] == 0:
             got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
             raise ValueError(f"images must be a non-empty tensor of grey images (n, 1, H, W), got {got}")
@@ -105,7 +106,7 @@ class AugmentationExplorer(widgets.VBox):
         self.scale = widgets.FloatSlider(value=0.0, min=0.0, max=0.3, step=0.05, description="max scale change",
                                          continuous_update=False, **_WIDE)
         self.seed = widgets.IntSlider(value=0, min=0, max=20, description="seed", continuous_update=False, **_WIDE)
-        self.picture = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.picture = picture()
         controls = widgets.VBox([widgets.HBox([self.index, self.seed]), widgets.HBox([self.shift, self.rotation]),
                                  self.scale])
         super().__init__([controls, self.picture])
