@@ -440,3 +440,42 @@ def test_delete_patches_and_deletion_curve():
     rnd = random_patch_ranking(6, 4, seed=0)
     assert rnd.shape == (6, 4) and torch.equal(rnd.sort(1).values, torch.arange(4).expand(6, 4))
     assert torch.equal(rnd, random_patch_ranking(6, 4, seed=0))
+
+
+
+def test_collect_attentions_batches_in_eval_mode_and_restores_the_mode():
+    from vit_tutorial.analysis import collect_attentions
+
+    torch.manual_seed(0)
+    model = ViT(vit_config("ViT-Tiny", image_size=8, patch_size=4, dim=16, depth=2, heads=2, mlp_dim=32,
+                           attention_dropout=0.5)).train()
+    images = torch.randn(5, 1, 8, 8)
+    att = collect_attentions(model, images, batch_size=2)
+    assert model.training  # put back in the mode it had
+    assert len(att) == 2 and att[0].shape == (5, 2, 5, 5) and att[0].device.type == "cpu"
+    with torch.no_grad():
+        _, direct = model.eval()(images, return_attention=True)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(att, direct))  # eval: no dropout, same numbers
+    with pytest.raises(ValueError, match="must return"):
+        collect_attentions(torch.nn.Linear(8, 8), images)
+    with pytest.raises(ValueError, match="4 dimensions"):
+        collect_attentions(model, images[0])
+
+
+def test_attention_entropy_and_patch_cosine_similarity():
+    from vit_tutorial.analysis import attention_entropy, patch_cosine_similarity, position_embedding_similarity
+
+    uniform = torch.full((2, 3, 4, 4), 0.25)
+    assert torch.allclose(attention_entropy(uniform), torch.full((2, 3, 4), math.log(4)))
+    one_hot = torch.eye(4).expand(2, 3, 4, 4)
+    assert torch.equal(attention_entropy(one_hot), torch.zeros(2, 3, 4))
+    assert torch.allclose(attention_entropy(uniform[..., 1:, 1:] * 3), torch.full((2, 3, 3), math.log(3)))  # renormalised
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        attention_entropy(torch.ones(4))
+    table = torch.randn(1, 10, 6)
+    sim = patch_cosine_similarity(table)  # (9, 9)
+    assert sim.shape == (9, 9) and torch.allclose(sim.diagonal(), torch.ones(9), atol=1e-6)
+    assert torch.equal(position_embedding_similarity(table, 3).reshape(9, 9), sim)  # one computation, two layouts
+    assert patch_cosine_similarity(table[0, 1:], num_prefix_tokens=0).shape == (9, 9)
+    with pytest.raises(ValueError, match="no patch rows"):
+        patch_cosine_similarity(torch.randn(1, 6), num_prefix_tokens=1)

@@ -95,3 +95,31 @@ def test_bad_state_dicts():
     _raises(lambda: vt.convert_state_dict(timm_sd, "timm", big), "missing", "encoder.blocks.2")
     wide = vt.ViTConfig(image_size=16, patch_size=8, dim=16, depth=2, heads=2, mlp_dim=64, num_classes=3)
     _raises(lambda: vt.convert_state_dict(timm_sd, "timm", wide), "shape mismatch", "mlp.fc1")
+
+
+
+def test_at_resolution_moves_a_model_to_a_new_image_size():
+    from vit_tutorial.model import at_resolution
+    from vit_tutorial.variants import HybridViT
+
+    torch.manual_seed(0)
+    model = vt.ViT(vt.vit_config("ViT-Tiny", image_size=8, patch_size=4, dim=16, depth=1, heads=2, mlp_dim=32))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    big = at_resolution(model, 16)
+    assert torch.equal(torch.get_rng_state(), rng)  # no random numbers drawn
+    assert big.config.image_size == 16 and not big.training
+    assert big.pos_embed.weight.shape == (1, 1 + 16, 16)
+    assert torch.equal(big.pos_embed.weight, vt.resize_position_embedding(model.pos_embed.weight, 4))
+    assert big(torch.randn(2, 1, 16, 16)).shape == (2, 10)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # the original is untouched
+    same = at_resolution(model, 8)
+    x = torch.randn(2, 1, 8, 8)
+    assert torch.equal(same(x), model.eval()(x))
+    hybrid = at_resolution(HybridViT(vt.vit_config("ViT-Tiny", image_size=8, patch_size=4, dim=16, depth=1, heads=2,
+                                                   mlp_dim=32)), 16)
+    assert isinstance(hybrid, HybridViT) and hybrid(torch.randn(1, 1, 16, 16)).shape == (1, 10)
+    sincos = at_resolution(vt.ViT(vt.vit_config("ViT-Tiny", image_size=8, patch_size=4, pos_embedding="sincos")), 12)
+    assert sincos(torch.randn(1, 1, 12, 12)).shape == (1, 10)
+    _raises(lambda: at_resolution(model, 10), "not divisible by the patch size 4")
+    _raises(lambda: at_resolution(torch.nn.Linear(2, 2), 8), "must be a vit_tutorial ViT")

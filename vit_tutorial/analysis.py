@@ -52,6 +52,9 @@ __all__ = [
     "uniform_attention_distance",
     "mean_attention_distance",
     "position_embedding_similarity",
+    "patch_cosine_similarity",
+    "collect_attentions",
+    "attention_entropy",
     "embedding_filter_components",
     "share_on_mask",
     "ink_share_nulls",
@@ -351,10 +354,94 @@ def position_embedding_similarity(
     prefix = _check_prefix(num_prefix_tokens)
     T, D = table.shape
     _check_tokens_fit_grid(T, rows, cols, prefix, "table")
-    emb = table[prefix:].detach().float()  # (N, D)
-    emb = emb / emb.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # (N, D), unit rows
-    sim = emb @ emb.T  # (N, N)
+    sim = patch_cosine_similarity(table, prefix)  # (N, N)
     return sim.reshape(rows, cols, rows, cols)  # (rows, cols, rows, cols)
+
+
+def patch_cosine_similarity(table: torch.Tensor, num_prefix_tokens: int = 1) -> torch.Tensor:
+    """Cosine similarity between the rows of a table, its prefix rows left out: (N, N).
+
+    The one computation behind the paper's Fig. 7 (centre):
+    :func:`position_embedding_similarity` lays it out on the patch grid and
+    :func:`vit_tutorial.viz.plot_position_similarity` draws it.
+
+    Args:
+        table: (T, D) or (1, T, D), e.g. a position table.
+        num_prefix_tokens: rows before the patches (1: the class token).
+
+    Returns:
+        Float tensor (N, N) with N = T - num_prefix_tokens: entry (i, j) is
+        cos(e_i, e_j); detached from autograd.
+    """
+    check_tensor(table, "table")
+    if table.dim() == 3:
+        if table.shape[0] != 1:
+            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
+        table = table[0]  # (T, D)
+    check_rank(table, 2, "table", "(T, D) (or (1, T, D))")
+    emb = table[_check_prefix(num_prefix_tokens):].detach().float()  # (N, D)
+    if emb.shape[0] == 0:
+        raise ValueError("table holds no patch rows")
+    emb = emb / emb.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # (N, D), unit rows
+    return emb @ emb.T  # (N, N)
+
+
+# ---------------------------------------------------------------- collecting attention
+
+
+def collect_attentions(model: torch.nn.Module, images: torch.Tensor, batch_size: int | None = None) -> list[torch.Tensor]:
+    """The attention weights of every block of ``model`` for ``images``, in eval mode.
+
+    The model is put in eval mode for the call (no dropout) and then back in
+    the mode it had; no gradients are kept.
+
+    Args:
+        model: a model whose ``forward(images, return_attention=True)``
+            returns ``(logits, [L tensors (B, h, T, T)])``: a
+            :class:`~vit_tutorial.model.ViT`, a hybrid, a PEG-ViT.
+        images: (n, C, H, W), on the model's device.
+        batch_size: images per forward pass (``None``: all at once).
+
+    Returns:
+        L tensors of shape (n, h, T, T), on the CPU.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be a torch nn.Module (a ViT), got {type(model).__name__}")
+    check_rank(images, 4, "images", "(n, C, H, W)")
+    size = images.shape[0] if batch_size is None else check_positive_int(batch_size, "batch_size")
+    was_training = model.training
+    model.eval()
+    parts = []
+    try:
+        with torch.no_grad():
+            for x in images.split(max(1, size)):
+                out = model(x, return_attention=True)
+                if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], (list, tuple))):
+                    raise ValueError("model(images, return_attention=True) must return (logits, [L attention tensors])")
+                parts.append([a.detach().cpu() for a in out[1]])
+    except TypeError as exc:
+        raise ValueError(
+            f"model(images, return_attention=True) must return (logits, [L attention tensors]); it raised: {exc}"
+        ) from exc
+    finally:
+        model.train(was_training)
+    return [torch.cat(layer) for layer in zip(*parts)]  # L x (n, h, T, T)
+
+
+def attention_entropy(attention: torch.Tensor) -> torch.Tensor:
+    """The entropy, in nats, of every row of an attention matrix: (..., T, S) -> (..., T).
+
+    0 means a query attends to one key only; log S means it attends to all S
+    keys equally. ``exp`` of it is the effective number of keys attended.
+    Rows are renormalised first, so a slice of the keys (e.g. the patches
+    only, ``a[..., 1:, 1:]``) may be passed.
+    """
+    check_tensor(attention, "attention")
+    if attention.dim() < 2:
+        raise ValueError(f"attention must have at least 2 dimensions (..., T, S), got shape {tuple(attention.shape)}")
+    p = attention.detach().float()
+    p = p / p.sum(dim=-1, keepdim=True).clamp_min(1e-12)
+    return -(p * p.clamp_min(1e-12).log()).sum(dim=-1)  # (..., T)
 
 
 def embedding_filter_components(

@@ -22,7 +22,7 @@ from .encoder import Encoder
 from .init import init_weights_
 from .position import ClassToken, trunc_normal_init, LearnedPositionEmbedding, SinCosPositionEmbedding
 
-__all__ = ["ViT", "count_parameters", "init_position_embedding", "init_trunc_2sigma"]
+__all__ = ["ViT", "count_parameters", "init_position_embedding", "init_trunc_2sigma", "at_resolution"]
 
 
 class ViT(nn.Module):
@@ -157,6 +157,43 @@ def init_position_embedding(model: ViT, std: float) -> ViT:
     with torch.no_grad():
         trunc_normal_init(model.pos_embed.weight, std=float(std))
     return model
+
+
+def at_resolution(model: ViT, image_size: int, mode: str = "bicubic") -> ViT:
+    """A copy of ``model`` for ``image_size`` x ``image_size`` images, in eval mode.
+
+    The paper's recipe for a new resolution (sec. 3.2): keep the patch size,
+    so N changes, and interpolate the learned position table in 2-D to the
+    new patch grid (:func:`~vit_tutorial.position.resize_position_embedding`);
+    a fixed sin-cos table is rebuilt for the new grid. Every other weight is
+    copied unchanged; ``model`` itself is not touched, and no random numbers
+    are drawn. Works for subclasses (e.g. the hybrid) too.
+
+    Args:
+        model: a :class:`ViT` (a DDP wrapper is unwrapped).
+        image_size: the new H = W, a multiple of the patch size.
+        mode: the interpolation, ``"bicubic"`` (DeiT, timm) or ``"bilinear"``.
+    """
+    import copy
+    import dataclasses
+
+    from .position import resize_position_embedding
+
+    model = getattr(model, "module", model)
+    if not isinstance(model, ViT):
+        raise ValueError(f"model must be a vit_tutorial ViT, got {type(model).__name__}")
+    config = dataclasses.replace(model.config, image_size=image_size)  # checks the size against P
+    new = copy.deepcopy(model)
+    new.config = config
+    if isinstance(model.pos_embed, LearnedPositionEmbedding):
+        table = resize_position_embedding(model.pos_embed.weight.detach(), config.grid_size, mode=mode)  # (1, 1+N', D)
+        new.pos_embed.weight = nn.Parameter(table)
+        new.pos_embed.num_tokens = config.num_tokens
+    else:
+        new.pos_embed = SinCosPositionEmbedding((config.grid_size, config.grid_size), config.dim).to(
+            model.pos_embed.weight.device
+        )
+    return new.eval()
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -23,26 +23,22 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_rank
+from ..analysis import stack_attentions
 
 __all__ = ["cross_layer_similarity", "consecutive_layer_similarity"]
 
 
 def _stack(attentions: Sequence[torch.Tensor]) -> torch.Tensor:
-    if isinstance(attentions, torch.Tensor):
-        check_rank(attentions, 5, "attentions", "(L, B, h, T, T)")
-        return attentions
-    if not isinstance(attentions, (list, tuple)) or len(attentions) < 2:
+    """:func:`~vit_tutorial.analysis.stack_attentions`, for at least two layers (a similarity needs a pair)."""
+    if isinstance(attentions, (list, tuple)) and len(attentions) < 2:
         raise ValueError(
-            f"attentions must be a list of at least 2 tensors (B, h, T, T), one per layer, got {type(attentions).__name__}"
-            + (f" of length {len(attentions)}" if isinstance(attentions, (list, tuple)) else "")
+            f"attentions must be a list of at least 2 tensors (B, h, T, T), one per layer, "
+            f"got {type(attentions).__name__} of length {len(attentions)}"
         )
-    for i, a in enumerate(attentions):
-        check_rank(a, 4, f"attentions[{i}]", "(B, h, T, T)")
-    shapes = {tuple(a.shape) for a in attentions}
-    if len(shapes) != 1:
-        raise ValueError(f"every layer's attention must have the same shape (B, h, T, T), got {sorted(shapes)}")
-    return torch.stack(list(attentions))  # (L, B, h, T, T)
+    stacked = stack_attentions(attentions)  # (L, B, h, T, T)
+    if stacked.shape[0] < 2:
+        raise ValueError(f"attentions must hold at least 2 layers (L, B, h, T, T), got shape {tuple(stacked.shape)}")
+    return stacked
 
 
 _ORIENTATIONS = ("columns", "rows")

@@ -24,6 +24,7 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ._checks import check_image, check_images
 from .._checks import check_positive_int, check_rank
 from ..analysis import query_attention_map, stack_attentions
 from ..images import to_display
@@ -48,24 +49,6 @@ _HEAD_COLOURS = plt.get_cmap("tab10").colors
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _check_image(image: object, name: str = "image") -> torch.Tensor:
-    """A (C, H, W) tensor with C = 1 or 3, detached, on the CPU."""
-    check_rank(image, 3, name, "(C, H, W)")
-    if image.shape[0] not in (1, 3):
-        raise ValueError(f"{name} must have 1 or 3 channels (C, H, W), got shape {tuple(image.shape)}")
-    return image.detach().float().cpu()
-
-
-def _check_images(images: object) -> torch.Tensor:
-    """A (B, C, H, W) batch with C = 1 or 3 (a single (C, H, W) image becomes B = 1)."""
-    if isinstance(images, torch.Tensor) and images.dim() == 3:
-        images = images[None]
-    check_rank(images, 4, "images", "(B, C, H, W)")
-    if images.shape[1] not in (1, 3):
-        raise ValueError(f"images must have 1 or 3 channels (B, C, H, W), got shape {tuple(images.shape)}")
-    return images.detach().float().cpu()
 
 
 def _square_grid(T: int, num_prefix_tokens: int) -> int:
@@ -181,7 +164,7 @@ def plot_attention_grid(
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
-    image = _check_image(image)
+    image = check_image(image)
     A = stack_attentions(attentions)  # (L, B, h, T, T)
     L, B, h, T, _ = A.shape
     index = _check_index(index, B, "index")
@@ -245,7 +228,7 @@ def plot_query_attention(
         (the share of the query's attention that goes to the class token is
         given in the title, since the map shows the patches only).
     """
-    image = _check_image(image)
+    image = check_image(image)
     A = stack_attentions(attentions)  # (L, B, h, T, T)
     L, B, h, T, _ = A.shape
     layer = _check_index(layer, L, "layer")
@@ -311,7 +294,7 @@ def plot_rollout_maps(
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
-    images = _check_images(images)
+    images = check_images(images)
     B, C, H, W = images.shape
     named = {"attention": maps} if isinstance(maps, torch.Tensor) else dict(maps) if isinstance(maps, Mapping) else None
     if not named:
@@ -392,7 +375,7 @@ def animate_attention_sweep(
     """
     from matplotlib.animation import FuncAnimation
 
-    images = _check_images(images)
+    images = check_images(images)
     A = stack_attentions(attentions)  # (L, B, h, T, T)
     L, B, h, T, _ = A.shape
     if images.shape[0] != B:

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from .._checks import check_divisible, check_positive_int
+from ._checks import check_image, check_patch_size
+from .._checks import check_positive_int
 from ..images import to_display
 from ..patches import patchify
 from ._animation import offline_jshtml
@@ -36,25 +37,6 @@ __all__ = [
 _LABEL_STYLE = dict(color="white", ha="center", va="center", fontweight="bold")
 # Two alternating colours mark which grid row a patch of the sequence came from.
 _ROW_COLOURS = ("#1f77b4", "#ff7f0e")
-
-
-def _check_image(image: object) -> torch.Tensor:
-    """Raise unless ``image`` is a (C, H, W) tensor with C = 1 or 3."""
-    if not isinstance(image, torch.Tensor):
-        raise ValueError(f"image must be a torch.Tensor of shape (C, H, W), got {type(image).__name__}")
-    if image.dim() != 3 or image.shape[0] not in (1, 3):
-        raise ValueError(
-            f"image must have shape (C, H, W) with C = 1 or 3 channels, got shape {tuple(image.shape)}"
-        )
-    return image.detach().float().cpu()
-
-
-def _check_patch_size(image: torch.Tensor, patch_size: object) -> int:
-    P = check_positive_int(patch_size, "patch_size")
-    C, H, W = image.shape
-    check_divisible(H, P, "height")
-    check_divisible(W, P, "width")
-    return P
 
 
 def patch_sizes_dividing(size: int, smallest: int = 2, largest: int | None = None) -> list[int]:
@@ -117,8 +99,8 @@ def plot_patch_grid(
     Returns:
         A matplotlib Figure.
     """
-    image = _check_image(image)
-    P = _check_patch_size(image, patch_size)
+    image = check_image(image)
+    P = check_patch_size(image, patch_size)
     C, H, W = image.shape
     rows, cols = H // P, W // P
     fig, ax = plt.subplots(figsize=(size, size * H / W + 0.5), layout="constrained")
@@ -143,8 +125,8 @@ def plot_patch_sequence(image: torch.Tensor, patch_size: int, max_patches: int =
     Returns:
         A matplotlib Figure.
     """
-    image = _check_image(image)
-    P = _check_patch_size(image, patch_size)
+    image = check_image(image)
+    P = check_patch_size(image, patch_size)
     max_patches = check_positive_int(max_patches, "max_patches")
     if max_patches < 4:
         raise ValueError(f"max_patches must be at least 4, got {max_patches}")
@@ -196,8 +178,8 @@ def plot_patch_matrix(image: torch.Tensor, patch_size: int) -> Figure:
     Returns:
         A matplotlib Figure.
     """
-    image = _check_image(image)
-    P = _check_patch_size(image, patch_size)
+    image = check_image(image)
+    P = check_patch_size(image, patch_size)
     C, H, W = image.shape
     N = (H // P) * (W // P)
     K = C * P * P
@@ -239,8 +221,8 @@ def plot_shuffled_patches(image: torch.Tensor, patch_size: int, perm: torch.Tens
     Returns:
         A matplotlib Figure.
     """
-    image = _check_image(image)
-    P = _check_patch_size(image, patch_size)
+    image = check_image(image)
+    P = check_patch_size(image, patch_size)
     C, H, W = image.shape
     N = (H // P) * (W // P)
     if not isinstance(perm, torch.Tensor) or perm.shape != (N,) or not torch.equal(
@@ -284,11 +266,11 @@ def animate_patch_sizes(
     """
     from matplotlib.animation import FuncAnimation
 
-    image = _check_image(image)
+    image = check_image(image)
     sizes = list(patch_sizes) if not isinstance(patch_sizes, (str, bytes)) else []
     if not sizes:
         raise ValueError(f"patch_sizes must be a non-empty sequence of ints, got {patch_sizes!r}")
-    sizes = [_check_patch_size(image, p) for p in sizes]
+    sizes = [check_patch_size(image, p) for p in sizes]
     C, H, W = image.shape
     with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
         fig, ax = plt.subplots(figsize=(size, size * H / W + 0.4), layout="constrained")

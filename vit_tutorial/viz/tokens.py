@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from .._checks import check_positive_int
 from ..images import to_display
 from ..patches import patchify
-from .patches import _check_image, _check_patch_size
+from ..analysis import patch_cosine_similarity
+from ._checks import check_image, check_patch_size
 
 __all__ = [
     "plot_patch_embedding",
@@ -177,8 +178,8 @@ def plot_token_sequence(image: torch.Tensor, patch_size: int, tokens: torch.Tens
     Returns:
         A matplotlib Figure.
     """
-    image = _check_image(image)
-    P = _check_patch_size(image, patch_size)
+    image = check_image(image)
+    P = check_patch_size(image, patch_size)
     tokens = _tensor(tokens, "tokens", "(T, D)", 2)
     C, H, W = image.shape
     N = (H // P) * (W // P)
@@ -231,16 +232,7 @@ def position_similarity(table: torch.Tensor, class_token: bool = True) -> torch.
         Tensor of shape (N, N): entry (i, j) is cos(e_i, e_j) for patches i, j.
     """
     table = _tensor(table, "table", "(T, D) or (1, T, D)", (2, 3))
-    if table.dim() == 3:
-        if table.shape[0] != 1:
-            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
-        table = table[0]  # (T, D)
-    if class_token:
-        table = table[1:]  # (N, D)
-    if table.shape[0] == 0:
-        raise ValueError("table holds no patch rows")
-    unit = table / table.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (N, D)
-    return unit @ unit.T  # (N, N)
+    return patch_cosine_similarity(table, 1 if class_token else 0)  # (N, N), computed in vit_tutorial.analysis
 
 
 def _grid_side(n: int, what: str) -> int:
