@@ -20,12 +20,12 @@ def test_article_encoder_keeps_pytorch_defaults():
     assert isinstance(enc, nn.TransformerEncoder) and enc.training
     assert encoder_settings(enc) == {
         "input layout": "(T, B, D)", "norm placement": "post-norm", "activation": "ReLU",
-        "MLP size": 2048, "dropout": 0.1, "heads": 8, "layers": 3, "final LayerNorm": False,
+        "MLP size": 2048, "dropout": 0.1, "heads": 8, "layers": 3, "final LayerNorm": False, "LN epsilon": 1e-5,
     }
     ours = encoder_settings(vt.ViT(vt.vit_config("ViT-Tiny")).encoder)
     assert ours == {
         "input layout": "(B, T, D)", "norm placement": "pre-norm", "activation": "GELU",
-        "MLP size": 128, "dropout": 0.0, "heads": 4, "layers": 4, "final LayerNorm": True,
+        "MLP size": 128, "dropout": 0.0, "heads": 4, "layers": 4, "final LayerNorm": True, "LN epsilon": 1e-6,
     }
 
 

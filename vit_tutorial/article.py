@@ -221,7 +221,10 @@ def encoder_settings(module: nn.Module) -> dict[str, object]:
     Returns:
         ``{"input layout": "(B, T, D)" or "(T, B, D)", "norm placement":
         "pre-norm" or "post-norm", "activation", "MLP size", "dropout",
-        "heads", "layers", "final LayerNorm"}``.
+        "heads", "layers", "final LayerNorm", "LN epsilon"}``. For PyTorch's
+        modules every entry is read from the module; for our
+        ``EncoderBlock`` the input layout and the norm placement are fixed by
+        its code (``x + attn(norm1(x))``) and stated, the rest is read.
     """
     if isinstance(module, (nn.TransformerEncoder, Encoder)):
         layers = module.layers if isinstance(module, nn.TransformerEncoder) else module.blocks
@@ -246,17 +249,20 @@ def encoder_settings(module: nn.Module) -> dict[str, object]:
             "heads": module.self_attn.num_heads,
             "layers": 1,
             "final LayerNorm": False,
+            "LN epsilon": module.norm1.eps,
         }
     if isinstance(module, EncoderBlock):
+        act = module.mlp.act
         return {
-            "input layout": "(B, T, D)",
-            "norm placement": "pre-norm",
-            "activation": "GELU",
+            "input layout": "(B, T, D)",  # fixed by EncoderBlock.forward
+            "norm placement": "pre-norm",  # fixed by EncoderBlock.forward
+            "activation": "GELU" if isinstance(act, nn.GELU) else type(act).__name__,
             "MLP size": module.mlp.fc1.out_features,
             "dropout": module.mlp.drop.p,
             "heads": module.attn.heads,
             "layers": 1,
             "final LayerNorm": False,
+            "LN epsilon": module.norm1.eps,
         }
     raise ValueError(
         "module must be an nn.TransformerEncoder, nn.TransformerEncoderLayer, Encoder or EncoderBlock, "

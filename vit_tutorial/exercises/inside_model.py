@@ -492,7 +492,7 @@ def check_attention_layout(layer: object) -> CheckResult:
         layer.train(was_training)
     if not layer.batch_first:
         return failed(f"batch_first is False (PyTorch's default), so (B, T, D) is read as (T, B, D): image 0's "
-                      f"output moves by {leak:.3f} when only image 1 changes. Pass batch_first=True.")
+                      f"output moves by about {leak:.1f} when only image 1 changes. Pass batch_first=True.")
     if leak > 1e-5:
         return failed(f"image 0's output still moves by {leak:.3g} when only image 1 changes.")
     return passed("batch_first=True: each image's tokens attend only to each other.")
@@ -541,6 +541,9 @@ def check_batch_independent(layer: object) -> CheckResult:
         return failed(f"expected an nn.TransformerEncoderLayer or an EncoderBlock, got {type(layer).__name__}.")
     g = torch.Generator().manual_seed(13)
     x = torch.randn(3, 7, D, generator=g)
+    if layer.training:
+        return failed("the layer is in training mode (dropout active, so two runs differ): call layer.eval() "
+                      "before comparing or predicting.")
     with torch.no_grad():
         first, second = layer(x), layer(x)
         if not torch.equal(first, second):
@@ -549,7 +552,7 @@ def check_batch_independent(layer: object) -> CheckResult:
         leak = cross_image_influence(layer, x)
         alone = layer(x[:1])[0]
     if leak > 1e-5:
-        return failed(f"image 0's output moves by {leak:.3f} when only image 1 changes: the layer attends across the "
+        return failed(f"image 0's output moves by about {leak:.1f} when only image 1 changes: the layer attends across the "
                       "batch. nn.TransformerEncoderLayer reads (T, B, D) unless you pass batch_first=True.")
     if (alone - first[0]).abs().max() > 1e-5:
         return failed("image 0 alone gives a different output from image 0 inside the batch.")
