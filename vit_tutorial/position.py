@@ -8,7 +8,12 @@
   patch grid (the paper's trick for fine-tuning at a higher resolution),
   keeping the class token's entry unchanged.
 
-Both learned tensors start from a truncated normal with std 0.02, as in ViT.
+Both learned tensors start from a normal distribution with std 0.02
+truncated at +-2 std: the book's choice, close to timm's and DeiT's
+``trunc_normal_(std=.02)``. The official ViT code
+(``google-research/vision_transformer``, ``vit_jax/models_vit.py``) starts
+the class token at zero and the position table from an untruncated
+normal(0.02) ("from BERT"); the paper specifies neither.
 """
 from __future__ import annotations
 
@@ -125,7 +130,8 @@ def sincos_2d_position_embedding(
         grid_size: (rows, cols) of the patch grid, or one int for a square grid.
         dim: D, a multiple of 4.
         class_token: prepend an all-zero row for the class token.
-        temperature: the longest wavelength.
+        temperature: the base of the frequencies: the slowest channel has
+            frequency 1/temperature, i.e. a wavelength of 2*pi*temperature.
 
     Returns:
         Tensor of shape (rows*cols [+1], D), rows in the patch order of
@@ -153,8 +159,16 @@ def resize_position_embedding(
     new_grid: int | tuple[int, int],
     num_prefix_tokens: int = 1,
     mode: str = "bicubic",
+    align_corners: bool = False,
 ) -> torch.Tensor:
     """Resize a learned position table to a new patch grid by 2-D interpolation.
+
+    The paper (sec. 3.2) says only "2D interpolation". The default,
+    ``mode="bicubic", align_corners=False``, is DeiT's and timm's choice and
+    the book's. The official ViT code (``vit_jax/checkpoint.py``) uses
+    ``scipy.ndimage.zoom(grid, zoom, order=1)``, a linear spline that maps
+    corner to corner: ``mode="bilinear", align_corners=True`` gives the same
+    values.
 
     Args:
         table: tensor of shape (1, prefix + rows*cols, D); the old grid must
@@ -162,7 +176,9 @@ def resize_position_embedding(
         new_grid: the new (rows, cols), or one int for a square grid.
         num_prefix_tokens: entries at the front that are not patches (1 for
             the class token); they are kept unchanged.
-        mode: ``"bicubic"`` (as ViT and timm) or ``"bilinear"``.
+        mode: ``"bicubic"`` (DeiT, timm) or ``"bilinear"`` (the official
+            code, with ``align_corners=True``).
+        align_corners: passed to :func:`torch.nn.functional.interpolate`.
 
     Returns:
         Tensor of shape (1, prefix + new_rows*new_cols, D).
@@ -182,6 +198,8 @@ def resize_position_embedding(
             f"the table's {n} patch entries do not form a square grid; expected a square number"
         )
     grid = grid.reshape(1, side, side, D).permute(0, 3, 1, 2)  # (1, D, side, side)
-    grid = F.interpolate(grid, size=(new_rows, new_cols), mode=mode, align_corners=False)  # (1, D, r, c)
+    if not isinstance(align_corners, bool):
+        raise TypeError(f"align_corners must be a bool, got {type(align_corners).__name__}")
+    grid = F.interpolate(grid, size=(new_rows, new_cols), mode=mode, align_corners=align_corners)  # (1, D, r, c)
     grid = grid.permute(0, 2, 3, 1).reshape(1, new_rows * new_cols, D)  # (1, r*c, D)
     return torch.cat([prefix, grid], dim=1)  # (1, p + r*c, D)
