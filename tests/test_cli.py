@@ -115,3 +115,20 @@ def test_errors_about_existing_runs(tmp_path, capsys):
 def test_error_exit_code_from_the_shell(tmp_path):
     proc = run_cli("--dataset", "nope", "--out", str(tmp_path / "y"), check=False)
     assert proc.returncode == 2 and "unknown dataset 'nope'" in proc.stderr
+
+
+def test_mnist5k_defaults_are_the_validated_recipe(tmp_path):
+    out = tmp_path / "plain"
+    run_cli("--dataset", "mnist5k", "--out", str(out), "--epochs", "1", "--train-fraction", "0.02",
+            "--threads", "1", "--no-progress")
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["model_config"]["patch_size"] == 7 and m["model_config"]["pos_init_std"] == 0.5
+    assert m["train_config"]["batch_size"] == 64 and m["train_config"]["augment_shift"] == 1
+    assert m["validation"] is True and m["val_accuracy"] is not None and m["test_accuracy"] is not None
+    assert m["history"][-1]["val_accuracy"] == m["val_accuracy"]
+    # --set wins over the dataset's default; --no-validation trains on train + val
+    out2 = tmp_path / "p4"
+    run_cli("--dataset", "mnist5k", "--out", str(out2), "--epochs", "1", "--train-fraction", "0.02",
+            "--set", "patch_size=4", "--no-validation", "--threads", "1", "--no-progress")
+    m2 = json.loads((out2 / "metrics.json").read_text())
+    assert m2["model_config"]["patch_size"] == 4 and m2["validation"] is False and m2["val_accuracy"] is None

@@ -300,3 +300,18 @@ def test_every_train_config_field_is_described():
     assert all(len(h) > 5 for h in helps.values())
     with pytest.raises(TypeError, match="must be a dataclass"):
         field_help(int)
+
+
+def test_fit_scores_validation_every_epoch_and_test_once():
+    three = load_dataset("digits", validation=True)
+    model = tiny_vit()
+    history = fit(model, three, TrainConfig(epochs=3, **FAST), progress=False)
+    assert all(r["val_accuracy"] is not None and r["val_loss"] is not None for r in history)
+    assert [r["test_accuracy"] is None for r in history] == [True, True, False]  # test only after the last epoch
+    assert evaluate(model, three.val)["accuracy"] == pytest.approx(history[-1]["val_accuracy"])
+    assert evaluate(model, three.test)["accuracy"] == pytest.approx(history[-1]["test_accuracy"])
+    # eval_every applies to the validation split
+    h2 = fit(tiny_vit(), three, TrainConfig(epochs=3, eval_every=2, **FAST), progress=False)
+    assert [r["val_accuracy"] is None for r in h2] == [True, False, False]
+    # the two-way split keeps the old records (no val keys)
+    assert "val_accuracy" not in fit(tiny_vit(), load_dataset("digits"), TrainConfig(epochs=1, **FAST), progress=False)[0]

@@ -129,7 +129,11 @@ def fit(
         minimised, with label smoothing), ``train_accuracy``, ``test_loss``,
         ``test_accuracy`` (``None`` where not evaluated), ``lr`` (at the
         epoch's last step), ``seconds`` (wall time of the epoch, evaluation
-        included).
+        included). When ``data.val`` is a split (``load_splits``), every
+        record also has ``val_loss`` and ``val_accuracy`` (scored like the
+        test split used to be, every ``eval_every`` epochs), and the test
+        split is scored only once, after the last epoch: choose epochs and
+        settings on ``val_*``, report ``test_*`` of the final model.
     """
     from tqdm.auto import tqdm
 
@@ -140,6 +144,9 @@ def fit(
     model.to(device)
     train_x, train_y = data.train.images.to(device), data.train.labels.to(device)
     test_x, test_y = data.test.images.to(device), data.test.labels.to(device)
+    # With a validation split (load_splits / validation=True), it is scored every
+    # eval epoch and the test split only once, after the last epoch.
+    val = data.val.to(device) if data.val is not None else None
     n = train_x.shape[0]
     if n < world:
         raise ValueError(f"the training split has {n} images, fewer than the {world} processes")
@@ -164,8 +171,14 @@ def fit(
             step += len(batches)
             net.eval()
             do_eval = epoch % config.eval_every == 0 or epoch == config.epochs
-            sums, test = all_reduce_sum(sums, _test_sums(model, test_x, test_y, do_eval))  # over all ranks
-            record = _epoch_record(epoch, sums, test, do_eval, lr, time.perf_counter() - t0)
+            do_test = do_eval if val is None else epoch == config.epochs
+            sums, test = all_reduce_sum(sums, _test_sums(model, test_x, test_y, do_test))  # over all ranks
+            if val is not None:
+                (val_sums,) = all_reduce_sum(_test_sums(model, val.images, val.labels, do_eval))
+            record = _epoch_record(epoch, sums, test, do_test, lr, time.perf_counter() - t0)
+            if val is not None:
+                record["val_loss"] = val_sums[0].item() / val_sums[2].item() if do_eval else None
+                record["val_accuracy"] = val_sums[1].item() / val_sums[2].item() if do_eval else None
             history.append(record)
             if rank == 0:
                 _report(bar, record)
@@ -226,9 +239,10 @@ def _epoch_record(epoch: int, sums: torch.Tensor, test: torch.Tensor, do_eval: b
 
 
 def _report(bar, record: dict) -> None:
-    """Show the epoch's loss (and test accuracy) beside the progress bar."""
-    acc = record["test_accuracy"]
+    """Show the epoch's loss (and validation or test accuracy) beside the progress bar."""
+    which = "val" if record.get("val_accuracy") is not None else "test"
+    acc = record[f"{which}_accuracy"]
     bar.set_postfix_str(
-        f"epoch {record['epoch']}: loss {record['train_loss']:.3f}" + (f", test acc {acc:.3f}" if acc is not None else ""),
+        f"epoch {record['epoch']}: loss {record['train_loss']:.3f}" + (f", {which} acc {acc:.3f}" if acc is not None else ""),
         refresh=False,
     )

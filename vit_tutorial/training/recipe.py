@@ -48,14 +48,14 @@ class TrainConfig:
     """
 
     epochs: int = 30
-    batch_size: int = 128
+    batch_size: int = 64
     lr: float = 3e-3
     weight_decay: float = 0.05
     warmup_epochs: float = 2.0
     min_lr: float = 0.0
     label_smoothing: float = 0.1
     grad_clip: float = 1.0
-    augment_shift: int = 2
+    augment_shift: int = 1
     augment_rotation: float = 0.0
     augment_scale: float = 0.0
     seed: int = 0
