@@ -93,11 +93,16 @@ SCHEMAS: dict[str, ResultSchema] = {
         "model", "batch", "image", "max_abs_logit_diff", "mode", "ours_img_s", "ours_img_s_q1", "ours_img_s_q3",
         "hf_img_s", "hf_img_s_q1", "hf_img_s_q3", "ratio")),
     "train_mnist": ResultSchema("benchmark", ("target", "runs", "tuning", "tuning_machine", "cnn")),
+    "train_step_speed": ResultSchema("benchmark", _BENCH, (
+        "variant", "cpu_ms_per_step", "speedup_vs_plain", "one_off_cpu_s", "epochs_in_60s")),
     "attention_collapse": ResultSchema("experiment", _EXP, (*_TRAINED, "depth")),
     "attention_cost": ResultSchema("experiment", _EXP, (
         "kind", "side", "tokens", "seconds", "peak_memory_bytes", "flops")),
     "data_hunger": ResultSchema("experiment", _EXP, _TRAINED),
     "locality": ResultSchema("experiment", _EXP, (*_TRAINED, "patch_size")),
+    "recipe_validation": ResultSchema("experiment", (*_EXP, "complete", "budget"), (
+        "arm", "model", "seed", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct",
+        "cpu_seconds")),
     "variants": ResultSchema("experiment", (*_EXP, "resolution"), (*_TRAINED, "flops")),
 }
 
