@@ -10,7 +10,7 @@ up to 18 blocks). The learning rate of each arm is chosen on the validation
 split from --lrs with seed 0 (the deeper model may want a smaller one);
 the other seeds use the chosen rate. Protocol otherwise as
 patch_permutation.py: the 3,500/500/1,000 split, chapter 9's recipe for
---epochs epochs, the best validation epoch scored once on test (per-image
+--epochs epochs (default 3, the shared machine's limit), the best validation epoch scored once on test (per-image
 correctness stored). For every trained model and for its untrained start,
 on 250 test digits: DeepViT's cross-layer similarity of consecutive blocks
 (columns: how much each input token contributes to every output token), the
@@ -59,7 +59,7 @@ def measure(model: torch.nn.Module, images: torch.Tensor) -> dict:
 
 def main() -> None:
     p = base_parser(__doc__)
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--lrs", type=float, nargs="+", default=[1e-3, 3e-3])
     args = p.parse_args()
     setup(args)
