@@ -6,7 +6,8 @@ sees the problem in words rather than a deep stack trace.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import dataclasses
+from typing import Iterable, Sequence
 
 import torch
 
@@ -41,6 +42,14 @@ def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return value
+
+
+def check_fields(cls: type, names: Iterable[str]) -> None:
+    """Raise unless every name in ``names`` is a field of the dataclass ``cls``; the message lists the fields."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields {unknown}; expected some of {sorted(known)}")
 
 
 def check_divisible(size: int, patch_size: int, what: str) -> None:

@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ._checks import check_choice, check_divisible, check_heads, check_positive_int
+from ._checks import check_choice, check_divisible, check_fields, check_heads, check_positive_int
 
 __all__ = ["ViTConfig", "vit_config", "PRESETS", "DEFAULT_POS_INIT_STD"]
 
@@ -110,10 +110,7 @@ class ViTConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "ViTConfig":
         """Build a config from :meth:`to_dict`'s output; unknown keys raise."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown ViTConfig fields {unknown}; expected some of {sorted(known)}")
+        check_fields(cls, d)
         return cls(**d)
 
 
@@ -139,8 +136,5 @@ def vit_config(name: str, **overrides) -> ViTConfig:
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
-    known = {f.name for f in dataclasses.fields(ViTConfig)}
-    bad = sorted(set(overrides) - known)
-    if bad:
-        raise ValueError(f"unknown ViTConfig fields {bad}; expected some of {sorted(known)}")
+    check_fields(ViTConfig, overrides)
     return ViTConfig(**{**PRESETS[name], **overrides})

@@ -124,6 +124,16 @@ def call_learner(fn: Callable, *args: Any, **kwargs: Any) -> tuple[Any, CheckRes
         return None, failed(f"your function raised {type(exc).__name__}: {exc}")
 
 
+def is_close(got: object, expected: torch.Tensor, atol: float = 1e-5, rtol: float = 0.0) -> bool:
+    """Whether ``got`` is a tensor of ``expected``'s shape with every entry within
+    ``atol + rtol * |expected|`` (a NaN is never close). The quiet yes/no of
+    :func:`compare_tensors`, for matching an answer against known mistakes."""
+    if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
+        return False
+    diff = (got.detach().float() - expected.float()).abs()
+    return bool((diff <= atol + rtol * expected.float().abs()).all())
+
+
 def compare_tensors(
     got: Any, expected: torch.Tensor, what: str, atol: float = 1e-5
 ) -> CheckResult | None:

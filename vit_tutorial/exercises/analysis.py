@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 
 from ..analysis import attention_rollout, mean_attention_distance, patch_distance_matrix, uniform_attention_distance
-from ._core import CheckResult, call_learner, compare_tensors, failed, passed
+from ._core import CheckResult, call_learner, compare_tensors, failed, is_close, passed
 
 __all__ = ["check_rollout", "check_attention_distance", "check_uniform_distance"]
 
@@ -30,11 +30,7 @@ def _random_attention(L: int, B: int, h: int, T: int, seed: int, sharpness: floa
 
 
 def _close(got: object, expected: torch.Tensor, atol: float = 1e-4) -> bool:
-    return (
-        isinstance(got, torch.Tensor)
-        and tuple(got.shape) == tuple(expected.shape)
-        and torch.allclose(got.detach().float(), expected.float(), atol=atol)
-    )
+    return is_close(got, expected, atol, rtol=1e-5)  # torch.allclose's tolerance
 
 
 # ---------------------------------------------------------------- rollout

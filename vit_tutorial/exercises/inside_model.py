@@ -19,7 +19,7 @@ from ..article import cross_image_influence
 from ..config import ViTConfig, vit_config
 from ..encoder import EncoderBlock
 from ..model import ViT, count_parameters
-from ._core import CheckResult, call_learner, compare_tensors, failed, forbidding, passed
+from ._core import CheckResult, call_learner, compare_tensors, failed, forbidding, is_close, passed
 
 _F = torch.nn.functional
 #: Built-ins an exercise may not call, per exercise (the check makes them raise).
@@ -55,7 +55,7 @@ __all__ = [
 
 
 def _close(a: object, b: torch.Tensor, atol: float = 1e-5) -> bool:
-    return isinstance(a, torch.Tensor) and a.shape == b.shape and bool((a.detach().float() - b).abs().max() <= atol)
+    return is_close(a, b, atol)
 
 
 def _diagnose(got: object, expected: torch.Tensor, what: str, mistakes: dict[str, torch.Tensor],

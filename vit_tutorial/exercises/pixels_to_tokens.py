@@ -18,7 +18,7 @@ from torch import nn
 
 from ..patches import patchify
 from ..position import resize_position_embedding
-from ._core import CheckResult, call_learner, compare_tensors, failed, passed
+from ._core import CheckResult, call_learner, compare_tensors, failed, is_close, passed
 
 __all__ = [
     "check_num_patches",
@@ -41,9 +41,7 @@ __all__ = [
 
 
 def _same(a: object, b: torch.Tensor, atol: float = 1e-5) -> bool:
-    return isinstance(a, torch.Tensor) and a.shape == b.shape and bool(
-        (a.detach().float() - b.float()).abs().max() <= atol
-    )
+    return is_close(a, b, atol)
 
 
 def _compare(got: Any, expected: torch.Tensor, what: str, atol: float = 1e-5) -> CheckResult | None:

@@ -19,7 +19,7 @@ from ..position import resize_position_embedding
 from ..variants.collapse import consecutive_layer_similarity
 from ..variants.cost import fit_power_law, window_attention_flops
 from ..variants.window_attention import window_partition
-from ._core import CheckResult, call_learner, compare_tensors, failed, passed
+from ._core import CheckResult, call_learner, compare_tensors, failed, is_close, passed
 
 __all__ = [
     "check_fitted_exponent",
@@ -32,7 +32,7 @@ __all__ = [
 
 
 def _close(a: object, b: torch.Tensor, atol: float = 1e-5) -> bool:
-    return isinstance(a, torch.Tensor) and a.shape == b.shape and bool((a.detach().float() - b).abs().max() <= atol)
+    return is_close(a, b, atol)
 
 
 def _as_float(value: object) -> float | None:

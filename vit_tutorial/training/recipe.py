@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .._checks import check_positive_int
+from .._checks import check_fields, check_positive_int
 
 __all__ = ["TrainConfig", "field_help"]
 
@@ -85,10 +85,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         """Build a config from :meth:`to_dict`'s output; unknown keys raise."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig fields {unknown}; expected some of {sorted(known)}")
+        check_fields(cls, d)
         return cls(**d)
 
 
