@@ -164,3 +164,15 @@ def test_encoder_alone_can_be_initialised():
     init_weights_(enc, "official")
     bound = math.sqrt(6 / 64)
     assert enc.blocks[0].attn.qkv.weight.abs().max().item() <= bound
+
+
+@pytest.mark.parametrize("scheme", INIT_SCHEMES)
+def test_pos_init_std_of_the_config_is_a_rule(scheme):
+    torch.manual_seed(0)
+    model = ViT(ViTConfig(image_size=64, patch_size=4, in_channels=1, num_classes=3, dim=64, depth=1, heads=2,
+                          mlp_dim=64, init=scheme, pos_init_std=0.5))
+    rule = init_rules(model, scheme)["pos_embed.weight"]
+    assert (rule.kind, rule.std, rule.bound) == ("trunc_normal", 0.5, 1.0)
+    pos = model.pos_embed.weight
+    assert pos.abs().max().item() <= 1.0
+    assert pos.std().item() == pytest.approx(0.5 * TRUNC2_STD, rel=0.05)

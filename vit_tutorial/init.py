@@ -165,6 +165,12 @@ def init_rules(model: nn.Module, scheme: str = "trunc_2sigma") -> dict[str, Init
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
     rules: dict[str, InitRule] = {}
     head = getattr(model, "head", None)
+    # A ViT whose config asks for another position-table std draws it last, from
+    # normal(std) cut at +-2 std, whatever the scheme (ViT.__init__).
+    config = getattr(model, "config", None)
+    pos_std = getattr(config, "pos_init_std", None)
+    if pos_std is not None and pos_std == 0.02:
+        pos_std = None
 
     def linear(prefix: str, layer: nn.Linear, *, blocks: int = 1, mlp: bool = False, is_head: bool = False) -> None:
         w = f"{prefix}weight" if prefix else "weight"
@@ -227,7 +233,10 @@ def init_rules(model: nn.Module, scheme: str = "trunc_2sigma") -> dict[str, Init
                                       source="vit_tutorial.init trunc_2sigma: normal(0.02) cut at +-2 std")
         elif isinstance(module, LearnedPositionEmbedding):
             key = f"{p}weight"
-            if scheme == "official":
+            if pos_std is not None:
+                rules[key] = InitRule("trunc_normal", std=pos_std, bound=2 * pos_std,
+                                      source="ViTConfig.pos_init_std (vit_tutorial.model.init_position_embedding)")
+            elif scheme == "official":
                 rules[key] = InitRule("normal", std=0.02,
                                       source=f"{_JAX} Encoder: posemb_init=nn.initializers.normal(stddev=0.02)")
             elif scheme == "timm":
@@ -279,7 +288,7 @@ def init_weights_(
     Returns:
         ``model`` (for chaining).
     """
-    rules = init_rules(model, scheme)
+    rules = init_rules(model, scheme)  # honours a ViT config's pos_init_std for the position table
     params = dict(model.named_parameters())
     for name, rule in rules.items():
         rule.apply_(params[name], generator=generator)
