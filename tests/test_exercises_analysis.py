@@ -166,3 +166,20 @@ def test_checks_report_unfinished_stubs():
     for check in (check_rollout, check_attention_distance, check_uniform_distance):
         result = check(stub)
         assert not result and "NotImplementedError" in result.message
+
+
+def test_check_position_only_share_passes_the_answer_and_names_the_slips():
+    from vit_tutorial.analysis import share_on_mask
+    from vit_tutorial.exercises import check_position_only_share
+
+    def right(weights, mask):
+        mean = weights.mean(dim=0, keepdim=True).expand_as(weights)
+        return ((mean * mask[:, None]).sum(-1) / mean.sum(-1)).mean(dim=0)
+
+    assert check_position_only_share(right)
+    r = check_position_only_share(lambda w, m: share_on_mask(w, m))
+    assert not r and "OWN maps" in str(r)
+    r = check_position_only_share(lambda w, m: (w.mean(0, keepdim=True) * m[:, None]).sum(-1).mean(0))
+    assert not r and "divide" in str(r)
+    r = check_position_only_share(lambda w, m: m.mean().expand(w.shape[1]))
+    assert not r and "uniform" in str(r)

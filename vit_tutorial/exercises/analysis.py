@@ -3,6 +3,8 @@
 * :func:`check_rollout`: attention rollout through the layers.
 * :func:`check_attention_distance`: one layer's mean attention distance per head.
 * :func:`check_uniform_distance`: the distance a uniformly attending head scores.
+* :func:`check_position_only_share`: the ink share a head that attends by
+  position alone would score (the baseline chapter 10 reads its shares against).
 
 Each check runs the learner's function on small random inputs, compares it
 with :mod:`vit_tutorial.analysis`, and when it disagrees, tries the usual
@@ -17,10 +19,17 @@ from typing import Callable
 
 import torch
 
-from ..analysis import attention_rollout, mean_attention_distance, patch_distance_matrix, uniform_attention_distance
+from ..analysis import (
+    attention_rollout,
+    ink_share_nulls,
+    mean_attention_distance,
+    patch_distance_matrix,
+    share_on_mask,
+    uniform_attention_distance,
+)
 from ._core import CheckResult, call_learner, compare_tensors, failed, is_close, passed
 
-__all__ = ["check_rollout", "check_attention_distance", "check_uniform_distance"]
+__all__ = ["check_rollout", "check_attention_distance", "check_uniform_distance", "check_position_only_share"]
 
 
 def _random_attention(L: int, B: int, h: int, T: int, seed: int, sharpness: float = 2.0) -> list[torch.Tensor]:
@@ -202,4 +211,61 @@ def check_uniform_distance(fn: Callable) -> CheckResult:
     return passed(
         "A head that spreads its attention evenly over a 14x14 grid of 16-pixel patches (ViT-B/16 and ViT-L/16 "
         f"at 224x224) has a mean attention distance of {uniform_attention_distance(14, 16):.1f} pixels."
+    )
+
+
+# ---------------------------------------------------------------- position-only null
+
+
+def _share_case(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Weights (n, h, N) that favour the centre plus some content, and an ink mask (n, N)."""
+    g = torch.Generator().manual_seed(seed)
+    n, h, N = 12, 3, 16
+    mask = (torch.rand(n, N, generator=g) < 0.3).float()
+    mask[:, [5, 6, 9, 10]] = 1.0  # centred digits: the middle is usually ink
+    centre = torch.zeros(N)
+    centre[[5, 6, 9, 10]] = 2.0
+    w = (torch.randn(n, h, N, generator=g) + centre + mask[:, None]).softmax(-1)  # (n, h, N)
+    w = w * (1 + torch.rand(n, h, 1, generator=g))  # rows that do not sum to 1
+    return w, mask
+
+
+def check_position_only_share(fn: Callable) -> CheckResult:
+    """Check ``fn(weights, mask)`` -> the position-only ink share, shape (h,).
+
+    ``weights`` (n, h, N) are attention weights over N patches (rows need not
+    sum to 1), ``mask`` (n, N) marks each image's ink patches. The answer
+    replaces every image's weights by their mean over the n images (one map
+    for all images: attention by position alone), renormalises each row, and
+    averages over the images the share that lands on each image's OWN mask.
+    """
+    for seed in (0, 1):
+        w, mask = _share_case(seed)
+        expected = ink_share_nulls(w, mask, permutations=1)["position_only"]  # (h,)
+        got, err = call_learner(fn, w.clone(), mask.clone())
+        if err is not None:
+            return err
+        if _close(got, expected):
+            continue
+        n, N = mask.shape
+        mean = w.mean(0, keepdim=True).expand_as(w)
+        slips = {
+            "observed": (share_on_mask(w, mask), "this is the share of the head's OWN maps. The baseline gives "
+                         "every image the same map: first average the weights over the images (dim 0)."),
+            "no_renorm": (((mean * mask[:, None]).sum(-1)).mean(0), "you did not divide by each row's total "
+                          "weight; the rows need not sum to 1, so the share is (weights on ink) / (all weights)."),
+            "mean_mask": (share_on_mask(w, mask.mean(0, keepdim=True).expand_as(mask)),
+                          "you averaged the MASK over the images instead of the attention. The null keeps each "
+                          "image's own ink and replaces its attention by the average attention."),
+            "grid": (mask.mean().expand(w.shape[1]), "this is the share of ink patches in the grid (a uniform "
+                     "head); a head that attends by position alone uses the average map, not a flat one."),
+        }
+        for value, hint in slips.values():
+            if _close(got, value):
+                return failed(hint)
+        mismatch = compare_tensors(got, expected, "your position-only share", atol=1e-4)
+        return mismatch if mismatch is not None else failed("your position-only share is not right.")
+    return passed(
+        "Your baseline gives every image the average attention map and scores it against each image's own "
+        "ink: what a head that knows only WHERE digits usually are would score."
     )
