@@ -344,18 +344,23 @@ def position_embedding_similarity(
         Tensor of shape (rows, cols, rows, cols): ``sim[r, c]`` is the map of
         similarities of patch (r, c)'s embedding with every patch, in [-1, 1].
     """
-    check_tensor(table, "table")
-    if table.dim() == 3:
-        if table.shape[0] != 1:
-            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
-        table = table[0]  # (T, D)
-    check_rank(table, 2, "table", "(T, D) (or (1, T, D))")
+    table = _table_2d(table)  # (T, D)
     rows, cols = _grid(grid_size)
     prefix = _check_prefix(num_prefix_tokens)
     T, D = table.shape
     _check_tokens_fit_grid(T, rows, cols, prefix, "table")
     sim = patch_cosine_similarity(table, prefix)  # (N, N)
     return sim.reshape(rows, cols, rows, cols)  # (rows, cols, rows, cols)
+
+
+def _table_2d(table: object) -> torch.Tensor:
+    """A table given as (T, D) or (1, T, D), as (T, D)."""
+    check_tensor(table, "table")
+    if table.dim() == 3:
+        if table.shape[0] != 1:
+            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
+        table = table[0]  # (T, D)
+    return check_rank(table, 2, "table", "(T, D) (or (1, T, D))")
 
 
 def patch_cosine_similarity(table: torch.Tensor, num_prefix_tokens: int = 1) -> torch.Tensor:
@@ -373,13 +378,7 @@ def patch_cosine_similarity(table: torch.Tensor, num_prefix_tokens: int = 1) -> 
         Float tensor (N, N) with N = T - num_prefix_tokens: entry (i, j) is
         cos(e_i, e_j); detached from autograd.
     """
-    check_tensor(table, "table")
-    if table.dim() == 3:
-        if table.shape[0] != 1:
-            raise ValueError(f"table must have shape (1, T, D) or (T, D), got {tuple(table.shape)}")
-        table = table[0]  # (T, D)
-    check_rank(table, 2, "table", "(T, D) (or (1, T, D))")
-    emb = table[_check_prefix(num_prefix_tokens):].detach().float()  # (N, D)
+    emb = _table_2d(table)[_check_prefix(num_prefix_tokens):].detach().float()  # (N, D)
     if emb.shape[0] == 0:
         raise ValueError("table holds no patch rows")
     emb = emb / emb.norm(dim=-1, keepdim=True).clamp_min(1e-12)  # (N, D), unit rows
