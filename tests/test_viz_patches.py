@@ -193,8 +193,26 @@ def test_pooling_comparison_groups_share_colours():
     run = [{"epoch": 1, "test_accuracy": 0.5}, {"epoch": 2, "test_accuracy": 0.6}]
     h = {"cls, seed 0": run, "cls, seed 1": run, "mean, seed 0": run}
     fig = _figure(plot_pooling_comparison(h, groups={"cls, seed 0": "cls", "cls, seed 1": "cls", "mean, seed 0": "mean"}))
-    a, b, c = fig.axes[0].get_lines()
+    a, b, c = fig.axes[0].get_lines()[:3]
     assert a.get_color() == b.get_color() != c.get_color()
     assert a.get_linestyle() != b.get_linestyle()
+    # the group with two runs gets a last-epoch mean +- sd marker; the single run does not
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "cls: last epoch, mean +- sd of 2" in labels and not any(t.startswith("mean: last") for t in labels)
     with pytest.raises(ValueError, match="groups"):
         plot_pooling_comparison(h, groups={"cls, seed 0": "cls"})
+
+
+def test_position_similarity_ticks_count_from_zero():
+    table = torch.randn(1, 1 + 16, 8)
+    fig = _figure(plot_position_similarity(table))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["0", "1", "2", "3"]
+
+
+def test_position_resize_labels():
+    table = torch.randn(1, 1 + 16, 8)
+    fig = _figure(plot_position_resize(table, vt.resize_position_embedding(table, 6), channels=(1, 2),
+                                       labels=["a", "b"]))
+    assert fig.axes[0].get_title().endswith("a")
+    with pytest.raises(ValueError, match="labels"):
+        plot_position_resize(table, table, channels=(1, 2), labels=["a"])

@@ -105,7 +105,11 @@ def plot_patch_embedding(
     ax = fig.add_subplot(grid[1, :])
     ax.bar(np.arange(D), z.numpy(), width=1.0, color="0.65")
     for j, d in enumerate(filters):
+        # a band and a dot, so that an entry near zero or at the edge is still visible
+        ax.axvspan(d - max(1.0, D / 150), d + max(1.0, D / 150), color=colours(j), alpha=0.25, lw=0)
         ax.bar([d], [z[d].item()], width=max(1.0, D / 150), color=colours(j))
+        ax.plot([d], [z[d].item()], "o", color=colours(j), markersize=5, markeredgecolor="black",
+                markeredgewidth=0.5)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xlim(-0.5, D - 0.5)
     ax.set_xlabel(f"d (one entry per filter, D = {D})")
@@ -122,8 +126,9 @@ def plot_agreement(
 ) -> Figure:
     """Scatter two tensors against each other, one panel per pair.
 
-    Points on the diagonal mean equal values; each panel's title gives the
-    largest absolute difference.
+    Points on the diagonal mean equal values. At most ``max_points`` values
+    are drawn; each panel's title says how many, and gives the largest
+    absolute difference over all of them.
 
     Args:
         pairs: panel title -> (a, b), two tensors with the same number of elements.
@@ -152,11 +157,12 @@ def plot_agreement(
     for ax, (title, a, b) in zip(axes[0], prepared):
         idx = torch.linspace(0, a.numel() - 1, min(max_points, a.numel())).long()
         ax.scatter(a[idx].numpy(), b[idx].numpy(), s=3, alpha=0.5, color="tab:blue", rasterized=True)
-        lo = min(a.min().item(), b.min().item())
-        hi = max(a.max().item(), b.max().item())
+        lo = min(a[idx].min().item(), b[idx].min().item())  # the diagonal spans the drawn points only
+        hi = max(a[idx].max().item(), b[idx].max().item())
         ax.plot([lo, hi], [lo, hi], color="tab:red", lw=1, ls="--")
         diff = (a - b).abs().max().item()
-        ax.set_title(f"{title}\nmax |difference| = {diff:.2g}", fontsize=10)
+        ax.set_title(f"{title}\n{len(idx):,} of {a.numel():,} values drawn\n"
+                     f"max |difference| over all = {diff:.2g}", fontsize=9)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_aspect("equal", adjustable="datalim")
@@ -284,10 +290,10 @@ def plot_position_similarity(
         raise ValueError(f"vmin must be a number in [-1, 1), got {vmin!r}")
     im = ax.imshow(canvas, cmap=cmap, vmin=vmin, vmax=1, interpolation="nearest")
     centres = [a * cell + (side - 1) / 2 for a in range(len(picks))]
-    ax.set_xticks(centres, [str(c + 1) for c in picks], fontsize=7)
-    ax.set_yticks(centres, [str(r + 1) for r in picks], fontsize=7)
-    ax.set_xlabel("input patch column")
-    ax.set_ylabel("input patch row")
+    ax.set_xticks(centres, [str(c) for c in picks], fontsize=7)  # 0-based, like the patch numbers
+    ax.set_yticks(centres, [str(r) for r in picks], fontsize=7)
+    ax.set_xlabel("input patch column (from 0)")
+    ax.set_ylabel("input patch row (from 0)")
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -301,6 +307,7 @@ def plot_position_resize(
     resized: torch.Tensor,
     channels: Sequence[int] = (0, 1, 2),
     num_prefix_tokens: int = 1,
+    labels: Sequence[str] | None = None,
 ) -> Figure:
     """A few channels of a position table on its patch grid, before and after
     resizing to a new grid.
@@ -310,6 +317,8 @@ def plot_position_resize(
         resized: the resized table, shape (1, prefix + m*m, D).
         channels: the channels d to draw (1 to 6 of them).
         num_prefix_tokens: entries at the front that are not patches.
+        labels: one title per column, replacing the default "channel d = ..."
+            (e.g. to say what the channel encodes).
 
     Returns:
         A matplotlib Figure with one column per channel.
@@ -331,6 +340,9 @@ def plot_position_resize(
     new = resized[0, num_prefix_tokens:]  # (m*m, D)
     n, m = _grid_side(old.shape[0], "table"), _grid_side(new.shape[0], "resized")
     k = len(channels)
+    if labels is not None and (isinstance(labels, (str, bytes)) or len(labels) != k
+                               or not all(isinstance(t, str) for t in labels)):
+        raise ValueError(f"labels must be {k} strings, one per channel, got {labels!r}")
     fig, axes = plt.subplots(2, k, figsize=(2.4 * k + 0.9, 5.0), layout="constrained", squeeze=False)
     for j, d in enumerate(channels):
         scale = max(old[:, d].abs().max().item(), new[:, d].abs().max().item(), 1e-12)
@@ -341,9 +353,9 @@ def plot_position_resize(
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0:
-                ax.set_title(f"channel d = {d}", fontsize=10)
-    axes[0, 0].set_ylabel(f"original\n{n} x {n} grid")
-    axes[1, 0].set_ylabel(f"resized\n{m} x {m} grid")
+                ax.set_title(labels[j] if labels is not None else f"channel d = {d}", fontsize=10)
+    axes[0, 0].set_ylabel(f"before\n{n} x {n} grid")
+    axes[1, 0].set_ylabel(f"after\n{m} x {m} grid")
     fig.suptitle("red: positive, blue: negative (each channel on its own scale, shared by its two maps)",
                  fontsize=9)
     return fig
@@ -362,7 +374,8 @@ def plot_pooling_comparison(
         metric: the key to plot, e.g. "test_accuracy" or "train_loss".
         groups: optional label -> group name (e.g. the pooling choice, when
             each choice was run with several seeds): curves of one group share
-            a colour and differ in line style.
+            a colour and differ in line style, and a marker with an error bar
+            beside the curves gives the group's last-epoch mean +- sd.
 
     Returns:
         A matplotlib Figure.
@@ -377,6 +390,7 @@ def plot_pooling_comparison(
     group_names = list(dict.fromkeys(groups.values())) if groups else list(histories)
     styles = ["-", "--", ":", "-."]
     seen: dict[str, int] = {}
+    finals: dict[str, list[tuple[float, float]]] = {}
     fig, ax = plt.subplots(figsize=(6.0, 3.8), layout="constrained")
     for label, history in histories.items():
         points = []
@@ -393,6 +407,16 @@ def plot_pooling_comparison(
         colour = plt.get_cmap("tab10")(group_names.index(group) % 10)
         xs, ys = zip(*points)
         ax.plot(xs, ys, marker="o", markersize=4, color=colour, ls=styles[k % len(styles)], label=label)
+        finals.setdefault(group, []).append((xs[-1], ys[-1]))
+    # mean +- sd of the last value of each group with two or more runs, beside the curves
+    for j, group in enumerate(group_names):
+        runs = finals.get(group, [])
+        if len(runs) >= 2:
+            last = np.array([y for _, y in runs], dtype=float)
+            x = max(x for x, _ in runs) + 0.25 + 0.2 * j
+            colour = plt.get_cmap("tab10")(j % 10)
+            ax.errorbar([x], [last.mean()], yerr=[last.std(ddof=1)], fmt="D", color=colour, capsize=4,
+                        markersize=5, label=f"{group}: last epoch, mean +- sd of {len(runs)}")
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     ax.grid(alpha=0.3)
