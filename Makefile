@@ -135,7 +135,7 @@ handouts: $(STAMP_BOOK)
 # The whole book as one PDF, _build/pdf/vit-step-by-step.pdf (needs Debian's
 # chromium and a CJK font; .ci/run installs chromium and fonts-noto-cjk).
 pdf: $(STAMP_BOOK)
-	$(PY) scripts/build_pdf.py --out $(BUILD_DIR)/pdf/vit-step-by-step.pdf
+	$(PY) scripts/build_pdf.py --force --out $(BUILD_DIR)/pdf/vit-step-by-step.pdf
 
 # ---------------------------------------------------------------- maintenance
 

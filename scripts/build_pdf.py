@@ -59,7 +59,9 @@ mjx-container[display="true"] { overflow: hidden; }
 /* every page of the book (preface, chapters, appendices) starts on a new sheet */
 span[id^="document-"] + section { break-before: page; }
 h1, h2, h3 { break-after: avoid; }
-figure, img, .cell_output img, table { break-inside: avoid; }
+figure, img, .cell_output img, tr { break-inside: avoid; }
+/* the theme keeps whole tables on one sheet, which leaves half-empty pages before long ones */
+.bd-main .bd-content table, table { break-inside: auto !important; }
 img { max-width: 100% !important; height: auto !important; }
 pre, .highlight pre { white-space: pre-wrap !important; word-break: break-word; }
 /* solutions and other dropdowns are shown open */
@@ -86,11 +88,47 @@ def find_chromium() -> str:
                      "or $CHROMIUM pointing at one, found none")
 
 
+# A Sphinx extension for the single-page build only. sphinx-exercise registers its own
+# "singlehtml" node handlers, and from then on Sphinx no longer falls back to the "html"
+# handlers for that builder, so sphinx-design's dropdowns fail with "departing unknown
+# node type: dropdown_title". This copies every missing html handler over.
+SINGLEHTML_FIX = """
+def _fill(app):
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, pair in handlers.get("html", {}).items():
+        single.setdefault(node, pair)
+
+
+def setup(app):
+    app.connect("builder-inited", _fill)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+"""
+
+
+def _pdf_config(workdir: Path, source: Path) -> Path:
+    """A copy of ``_config.yml`` that also loads :data:`SINGLEHTML_FIX`."""
+    import yaml
+
+    ext_dir = workdir / "ext"
+    ext_dir.mkdir(parents=True, exist_ok=True)
+    (ext_dir / "vit_pdf_singlehtml_fix.py").write_text(SINGLEHTML_FIX, encoding="utf-8")
+    config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8"))
+    sphinx = config.setdefault("sphinx", {})
+    sphinx.setdefault("local_extensions", {})["vit_pdf_singlehtml_fix"] = str(ext_dir)
+    extensions = sphinx.setdefault("config", {}).get("extensions")
+    if extensions is not None and "vit_pdf_singlehtml_fix" not in extensions:
+        extensions.append("vit_pdf_singlehtml_fix")
+    path = workdir / "_config_pdf.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def build_singlehtml(workdir: Path, source: Path = ROOT) -> Path:
     """Build the book as one HTML page under ``workdir``; return that page."""
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(source), "--builder", "singlehtml",
-           "--path-output", str(workdir)]
+           "--path-output", str(workdir), "--config", str(_pdf_config(workdir, source))]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"jupyter-book singlehtml build failed ({result.returncode}):\n"
@@ -110,6 +148,10 @@ def prepare_print_page(page: Path) -> Path:
         raise ValueError(f"expected an HTML page with a </head>, got {page}")
     extra = f"<style media=\"all\">{PRINT_CSS}</style>\n<script>{OPEN_JS}</script>\n</head>"
     html = html.replace("</head>", extra, 1)
+    # Cross-references to the page itself (glossary terms, citations) are written as
+    # "book/intro.html#anchor", relative to the wrong folder; in the PDF they must be
+    # plain anchors, which Chromium turns into internal links.
+    html = re.sub(r'href="(?:\.\./)*(?:book/)?' + re.escape(page.name) + r'#', 'href="#', html)
     target = page.parent.parent / "book-print.html" if page.parent.name != "singlehtml" else page.with_name("book-print.html")
     target.write_text(html, encoding="utf-8")
     return target
