@@ -212,6 +212,9 @@ def test_position_similarity_right_and_wrong():
     assert not check_position_similarity(lambda t: position_similarity(t))
     r = check_position_similarity(lambda t: F.cosine_similarity(t[0, 1:, None], t[0, None, 1:], dim=-1))
     assert not r and "cosine_similarity" in r.message
+    from vit_tutorial.analysis import patch_cosine_similarity
+
+    assert "patch_cosine_similarity" in check_position_similarity(lambda t: patch_cosine_similarity(t[0, 1:])).message
     r = check_position_similarity(lambda t: right(t) * float("nan"))
     assert not r and "NaN" in r.message
     r = check_position_similarity(lambda t: F.normalize(t[0], dim=-1) @ F.normalize(t[0], dim=-1).T)

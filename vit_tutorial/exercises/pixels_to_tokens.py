@@ -653,7 +653,7 @@ def check_position_similarity(fn: Callable[[torch.Tensor], torch.Tensor]) -> Che
     table = torch.randn(1, N + 1, D, generator=gen) + 0.5  # (1, N+1, D)
     rows = table[0, 1:]  # (N, D)
     expected = F.cosine_similarity(rows[:, None, :], rows[None, :, :], dim=-1)  # (N, N)
-    builtin = _uses_builtin(fn, {"position_similarity", "cosine_similarity"},
+    builtin = _uses_builtin(fn, {"position_similarity", "cosine_similarity", "patch_cosine_similarity"},
                             "the similarity from dot products and norms")
     if builtin is not None:
         return builtin
