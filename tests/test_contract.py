@@ -96,3 +96,62 @@ def test_timm_state_dict_from_the_recorded_key_list_loads():
     assert torch.equal(ours.encoder.blocks[11].attn.qkv.weight, timm_sd["blocks.11.attn.qkv.weight"])
     assert torch.equal(ours.encoder.norm.bias, timm_sd["norm.bias"])
     assert torch.equal(ours.head.weight, timm_sd["head.weight"])
+
+
+# ---------------------------------------------------------------- the public surface
+
+import ast  # noqa: E402
+import importlib  # noqa: E402
+import inspect  # noqa: E402
+import re  # noqa: E402
+
+PACKAGE = Path(vt.__file__).parent
+SUBPACKAGES = ["viz", "widgets", "exercises", "variants", "training"]
+
+
+def _module_all(path: Path) -> list[str]:
+    """A module's ``__all__``, read from its source (without importing it)."""
+    for node in ast.parse(path.read_text()).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+            return list(ast.literal_eval(node.value))
+    return []
+
+
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_package_all_is_the_union_of_its_modules(name):
+    """A subpackage's ``__init__`` imports every public name of its modules explicitly (no dynamic re-export)."""
+    package = importlib.import_module(f"vit_tutorial.{name}")
+    modules = sorted(p for p in (PACKAGE / name).glob("*.py") if not p.name.startswith("_"))
+    expected = {n: p.stem for p in modules for n in _module_all(p)}
+    missing = sorted(set(expected) - set(package.__all__))
+    assert not missing, (
+        f"vit_tutorial.{name}.__all__ misses {missing}; add to vit_tutorial/{name}/__init__.py: "
+        + "; ".join(f"from .{expected[n]} import {n}" for n in missing)
+    )
+    assert len(package.__all__) == len(set(package.__all__)), "a name is listed twice"
+    for n in package.__all__:
+        obj = getattr(package, n)
+        home = getattr(obj, "__module__", None)
+        if home and home.startswith(f"vit_tutorial.{name}.") and n in expected:
+            assert home == f"vit_tutorial.{name}.{expected[n]}", f"{n} is listed by {expected[n]} but defined in {home}"
+
+
+def _documented_constant(package_dir: Path, name: str) -> bool:
+    """A constant is documented by a ``#:`` comment on the line above its assignment."""
+    pattern = re.compile(rf"^#:.*\n{re.escape(name)}\s*[:=]", re.M)
+    return any(pattern.search(p.read_text()) for p in package_dir.rglob("*.py"))
+
+
+@pytest.mark.parametrize("name", ["vit_tutorial", *[f"vit_tutorial.{s}" for s in SUBPACKAGES]])
+def test_every_public_name_is_importable_and_documented(name):
+    package = importlib.import_module(name)
+    undocumented = []
+    for n in package.__all__:
+        obj = getattr(package, n)  # importable: AttributeError otherwise
+        if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismodule(obj) or callable(obj):
+            if not (obj.__doc__ or "").strip():
+                undocumented.append(n)
+        elif not _documented_constant(PACKAGE, n):
+            undocumented.append(n)
+    assert not undocumented, f"{name}: public names without a docstring (or a #: comment): {undocumented}"

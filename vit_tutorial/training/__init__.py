@@ -13,7 +13,7 @@
 """
 from .augment import SEED_STRIDE, augment, augmentation_generator
 from .checkpoint import BUNDLED_CHECKPOINT, STATE_FILE, load_checkpoint, load_state, save_checkpoint, save_state
-from .cli import build_parser, main
+from .cli import DATASET_MODEL_DEFAULTS, build_parser, main
 from .distributed import (
     all_reduce_sum,
     init_process_group_from_env,
@@ -42,5 +42,5 @@ __all__ = [
     "all_reduce_sum", "wrap_ddp",
     "evaluate", "predict", "confusion_matrix", "metric_sums", "model_device", "check_model",
     "BUNDLED_CHECKPOINT", "STATE_FILE", "save_checkpoint", "load_checkpoint", "save_state", "load_state",
-    "build_parser", "main",
+    "build_parser", "main", "DATASET_MODEL_DEFAULTS",
 ]
