@@ -94,6 +94,20 @@ def test_plot_error_curves_and_shuffle_arms():
         vp.plot_error_curves(rows, fits=[1])
 
 
+def test_plot_depth_collapse_averages_seeds():
+    rows = [{"model": m, "seed": s, "trained": {"consecutive_columns": [0.5 + 0.1 * s] * (L - 1),
+                                                 "entropy_share": [0.8] * L},
+             "untrained": {"consecutive_columns": [1.0] * (L - 1), "entropy_share": [1.0] * L}}
+            for m, L in (("4 blocks", 4), ("12 blocks", 12)) for s in range(3)]
+    fig = vp.plot_depth_collapse(rows)
+    ax = fig.axes[0]
+    means = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+    assert any(len(line.get_ydata()) == 11 and np.allclose(line.get_ydata(), 0.6) for line in means)
+    assert any("3 seeds" in t for t in ax.get_legend_handles_labels()[1])
+    with pytest.raises(ValueError, match="trained"):
+        vp.plot_depth_collapse([{"model": "a"}])
+
+
 def test_plot_power_laws_reports_the_fitted_slope():
     n = [100, 1000, 10000]
     fig = vp.plot_power_laws({"square": (n, [v**2 for v in n]), "line": (n, n)}, "N", "t", fit_min=100)

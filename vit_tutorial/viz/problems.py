@@ -47,6 +47,7 @@ __all__ = [
     "plot_variants",
     "plot_error_curves",
     "plot_shuffle_arms",
+    "plot_depth_collapse",
 ]
 
 #: Where the experiment scripts write their results: the package's shipped
@@ -317,6 +318,8 @@ def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> F
         rows: dicts with ``model``, ``mode``, ``size``, ``test_accuracy``
             (``variants.json``'s ``resolution``).
         train_size: the training resolution, marked with a vertical line.
+
+    A model with only two sizes in a panel is drawn as points, without a line.
     """
     rows = _check_rows(rows, ["model", "mode", "size", "test_accuracy"], "rows")
     modes = list(dict.fromkeys(r["mode"] for r in rows))
@@ -331,7 +334,9 @@ def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> F
             if not pts:
                 continue
             x, y = zip(*pts)
-            ax.plot(x, y, "o-", color=_COLOURS[i % len(_COLOURS)], label=m, ms=5)
+            # a model measured at two sizes only is drawn as points: a line would suggest values between
+            style = "o-" if len(pts) > 2 else "o"
+            ax.plot(x, y, style, color=_COLOURS[i % len(_COLOURS)], label=m, ms=5 if len(pts) > 2 else 7)
         ax.axvline(train_size, color="grey", ls=":", lw=1)
         ax.annotate("training size", (train_size, 0.98), xycoords=("data", "axes fraction"), xytext=(4, 0),
                     textcoords="offset points", fontsize=8, color="grey", va="top")
@@ -698,7 +703,8 @@ def plot_shifted_windows(grid: int = 8, window: int = 4) -> Figure:
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0].set_xlabel("numbers: the window a token starts in", fontsize=8.5)
-    axes[1].set_xlabel("the bottom-right window mixes tokens from four windows", fontsize=8.5)
+    axes[1].set_xlabel("every new window straddles old ones; the right and bottom ones also hold\n"
+                       "tokens wrapped around from the opposite border (never neighbours)", fontsize=8.5)
     return fig
 
 
@@ -891,4 +897,49 @@ def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None) -> Figu
     ax.legend(fontsize=9)
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_depth_collapse(rows: Sequence[Mapping]) -> Figure:
+    """Attention collapse against undertraining, over seeds: for each model
+    (``model``), left the DeepViT similarity of block l with block l+1
+    (``consecutive_columns``), right the attention entropy per block divided
+    by log T (``entropy_share``); trained models in colour (mean over seeds as
+    a line, a band of one standard deviation), their untrained starts as
+    dotted grey lines.
+
+    Args:
+        rows: rows of ``depth_layerscale.json``, each with ``model`` and
+            ``trained`` / ``untrained`` dicts holding the two lists.
+    """
+    rows = _check_rows(rows, ["model", "trained", "untrained"], "rows")
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.9), layout="constrained")
+    longest = 0
+    for i, m in enumerate(models):
+        colour = _COLOURS[i % len(_COLOURS)]
+        mine = [r for r in rows if r["model"] == m]
+        for ax, key in zip(axes, ("consecutive_columns", "entropy_share")):
+            for state, style in (("trained", "-"), ("untrained", ":")):
+                vals = np.asarray([r[state][key] for r in mine], float)  # (seeds, L-1) or (seeds, L)
+                x = np.arange(1, vals.shape[1] + 1)
+                longest = max(longest, len(x) + 1)
+                mean, sd = vals.mean(0), (vals.std(0, ddof=1) if len(vals) > 1 else np.zeros(vals.shape[1]))
+                c = colour if state == "trained" else "#9ca3af"
+                label = f"{m} ({len(vals)} seeds)" if state == "trained" else (f"{m}, untrained" if i == 0 or
+                                                                                  "LayerScale" in m else None)
+                ax.plot(x, mean, style, marker="o" if state == "trained" else None, ms=3.5, color=c, lw=1.6,
+                        label=label)
+                if state == "trained" and len(vals) > 1:
+                    ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.18)
+    axes[0].set_xlabel("l: block l against block l+1")
+    axes[0].set_ylabel("DeepViT similarity (columns)")
+    axes[0].set_ylim(0, 1.03)
+    axes[1].axhline(1.0, color="black", lw=0.8, ls=":")
+    axes[1].set_xlabel("block")
+    axes[1].set_ylabel("entropy / log T (1 = uniform)")
+    for ax in axes:
+        ax.set_xticks(range(1, longest + 1, 1 if longest <= 13 else 2))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower left")
     return fig
