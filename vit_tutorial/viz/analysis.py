@@ -331,9 +331,8 @@ def plot_rollout_maps(
             vmax = None if scale == "panel" else float(
                 m.max() if scale == "row" else max(float(v.max()) for v in named.values()))
             im = _draw_overlay(axes[top + r, col], images[b], m[b], alpha, vmax=vmax)
-            if scale != "panel" and b == B - 1:
-                fig.colorbar(im, ax=[axes[blk * per_block + r, c] for blk in range(blocks) for c in range(cols)],
-                             shrink=0.8)
+            if scale != "panel" and (col == cols - 1 or b == B - 1):  # one colour bar per row of maps
+                fig.colorbar(im, ax=axes[top + r, :].tolist(), shrink=0.9)
         if col == 0:
             ax.set_ylabel("image", fontsize=9)
             for r, name in enumerate(named, start=1):
