@@ -44,7 +44,7 @@ REQUIREJS_VERSION := 2.3.8
 HTML_MANAGER_VERSION := 1.0.15
 
 .PHONY: help book test venv venv-test html pytest nbval nbval-portable vendor clean
-.PHONY: handouts pdf
+.PHONY: handouts pdf live-test
 
 help:
 	@echo "make book   build the book; prints the path of _build/html/index.html"
@@ -53,6 +53,7 @@ help:
 	@echo "make nbval-portable [NB=notebooks/x.ipynb] [ISA=default|avx2|native]"
 	@echo "make handouts  learner notebooks without solutions, in _build/handouts/"
 	@echo "make pdf       the whole book as one PDF, _build/pdf/vit-step-by-step.pdf"
+	@echo "make live-test  Restart and Run All in JupyterLab, in headless Chromium (tests/test_live_jupyterlab.py)"
 
 # ---------------------------------------------------------------- user commands
 
@@ -136,6 +137,16 @@ handouts: $(STAMP_BOOK)
 # chromium and a CJK font; .ci/run installs chromium and fonts-noto-cjk).
 pdf: $(STAMP_BOOK)
 	$(PY) scripts/build_pdf.py --force --out $(BUILD_DIR)/pdf/vit-step-by-step.pdf
+
+# ---------------------------------------------------------------- live notebook
+
+# JupyterLab (pinned, default settings, jupyterlab-myst) on 127.0.0.1 driven
+# by Debian's chromium: Restart and Run All of one notebook per part of the
+# book, then MyST rendering, folded solutions, animations and explorers are
+# checked. Screenshots: LIVE_SCREENSHOTS=folder. Skips if chromium is missing.
+live-test: $(STAMP_TEST)
+	@t=$$SECONDS; VIT_LIVE_TEST=1 $(VENV)/bin/pytest -p no:cacheprovider -rs tests/test_live_jupyterlab.py; \
+	echo "make live-test: $$((SECONDS - t))s"
 
 # ---------------------------------------------------------------- maintenance
 
