@@ -11,12 +11,11 @@ from matplotlib.figure import Figure  # noqa: E402
 from vit_tutorial.train import TrainConfig  # noqa: E402
 from vit_tutorial.viz import (  # noqa: E402
     plot_accuracy_runs,
+    plot_augmentation,
     plot_confusion_matrix,
-    plot_data_efficiency,
     plot_dataset_samples,
     plot_lr_schedule,
     plot_misclassified,
-    plot_shift_augmentation,
     plot_training_curves,
 )
 
@@ -74,23 +73,16 @@ def test_misclassified_shows_the_mistakes_most_confident_first():
     assert fig.axes[0].texts[0].get_text() == "no mistakes"
 
 
-def test_samples_shift_schedule_and_data_efficiency():
+def test_samples_shift_and_schedule():
     images = torch.rand(40, 1, 8, 8)
     labels = torch.arange(40) % 10
     fig = plot_dataset_samples(images, labels, per_class=3)
     assert len(fig.axes) == 30 and [fig.axes[c].get_title() for c in range(10)] == [str(c) for c in range(10)]
-    fig = plot_shift_augmentation(images[0], max_shift=1, copies=4)
+    fig = plot_augmentation(images[0], max_shift=1, copies=4)  # shift only
     assert len(fig.axes) == 5
     fig = plot_lr_schedule(TrainConfig(epochs=4, lr=1e-3, warmup_epochs=1), steps_per_epoch=10)
     y = fig.axes[0].lines[0].get_ydata()
     assert len(y) == 40 and max(y) == pytest.approx(1e-3)
-    fig = plot_data_efficiency([
-        {"model": "ViT", "train_images": 400, "test_accuracy": 0.8},
-        {"model": "ViT", "train_images": 4000, "test_accuracy": 0.97},
-        {"model": "CNN", "train_images": 400, "test_accuracy": 0.93},
-        {"model": "CNN", "train_images": 4000, "test_accuracy": 0.99},
-    ])
-    assert [line.get_label() for line in fig.axes[0].lines] == ["ViT", "CNN"]
 
 
 def test_accuracy_runs():
@@ -117,8 +109,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="must lie in 0..2"):
         plot_confusion_matrix(torch.tensor([0, 5]), torch.tensor([0, 1]), num_classes=3)
     with pytest.raises(ValueError, match=r"\(1, H, W\)"):
-        plot_shift_augmentation(torch.rand(8, 8))
-    with pytest.raises(ValueError, match="train_images"):
-        plot_data_efficiency([{"model": "ViT", "test_accuracy": 0.9}])
+        plot_augmentation(torch.rand(8, 8))
     with pytest.raises(ValueError, match="TrainConfig"):
         plot_lr_schedule({"lr": 1e-3}, 10)

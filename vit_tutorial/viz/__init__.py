@@ -69,6 +69,7 @@ from .problems import (
     plot_attention_entropy,
     plot_attention_reach,
     plot_data_hunger,
+    plot_depth_collapse,
     plot_error_curves,
     plot_layer_similarity,
     plot_locality,
@@ -95,11 +96,9 @@ from .training import (
     plot_accuracy_runs,
     plot_augmentation,
     plot_confusion_matrix,
-    plot_data_efficiency,
     plot_dataset_samples,
     plot_lr_schedule,
     plot_misclassified,
-    plot_shift_augmentation,
     plot_training_curves,
 )
 
@@ -125,6 +124,7 @@ __all__ = [
     "RESULTS_DIR", "load_result", "ResultsTable", "results_table", "plot_throughput", "plot_machine_limit",
     "plot_time_breakdown", "plot_attention_paths", "plot_book_time", "plot_training_time",
     # problems
+    "plot_depth_collapse",
     "EXPERIMENTS_DIR", "load_experiment", "summarise_runs", "plot_data_hunger", "plot_locality",
     "plot_power_laws", "plot_layer_similarity", "plot_resolution_transfer", "plot_patch_shuffle",
     "plot_attention_entropy", "plot_resolution_samples", "animate_resolution_sweep", "plot_attention_reach",
@@ -133,7 +133,7 @@ __all__ = [
     "plot_patch_embedding", "plot_agreement", "plot_token_sequence", "plot_position_similarity",
     "plot_position_resize", "plot_pooling_comparison", "position_similarity",
     # training
-    "plot_dataset_samples", "plot_shift_augmentation", "plot_augmentation", "animate_augmentation",
+    "plot_dataset_samples", "plot_augmentation", "animate_augmentation",
     "plot_lr_schedule", "plot_training_curves", "plot_accuracy_runs", "plot_confusion_matrix",
-    "plot_misclassified", "plot_data_efficiency",
+    "plot_misclassified",
 ]

@@ -20,7 +20,6 @@ from ..training import TrainConfig, augment, confusion_matrix, learning_rate_sch
 
 __all__ = [
     "plot_dataset_samples",
-    "plot_shift_augmentation",
     "plot_augmentation",
     "animate_augmentation",
     "plot_lr_schedule",
@@ -28,7 +27,6 @@ __all__ = [
     "plot_accuracy_runs",
     "plot_confusion_matrix",
     "plot_misclassified",
-    "plot_data_efficiency",
 ]
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -86,20 +84,6 @@ def plot_dataset_samples(
                 ax.set_title(str(c), fontsize=10)
     fig.tight_layout(pad=0.3)
     return fig
-
-
-def plot_shift_augmentation(image: torch.Tensor, max_shift: int = 2, copies: int = 5, seed: int = 0) -> Figure:
-    """One image and ``copies`` randomly shifted versions of it (light augmentation).
-
-    The shift-only case of :func:`plot_augmentation`.
-
-    Args:
-        image: (1, H, W) one grey image.
-        max_shift: the largest shift in pixels along each axis.
-        copies: how many shifted versions to draw.
-        seed: seed of the shifts.
-    """
-    return plot_augmentation(image, max_shift=max_shift, copies=copies, seed=seed)
 
 
 def _augmented_copies(image: object, max_shift: float, max_rotation: float, max_scale: float,
@@ -437,40 +421,3 @@ def plot_misclassified(
     return fig
 
 
-def plot_data_efficiency(results: Sequence[Mapping], title: str | None = None) -> Figure:
-    """Test accuracy against the number of training images, one line per model.
-
-    Args:
-        results: dicts with keys ``model`` (a name), ``train_images`` and
-            ``test_accuracy`` (0..1), e.g. from ``vit_tutorial.results.load("train_mnist")``.
-        title: an optional title.
-    """
-    if not isinstance(results, Sequence) or not results:
-        raise ValueError(f"results must be a non-empty list of dicts, got {type(results).__name__}")
-    for r in results:
-        if not isinstance(r, Mapping) or not {"model", "train_images", "test_accuracy"} <= set(r):
-            raise ValueError(f"each result needs 'model', 'train_images' and 'test_accuracy', got {r!r}")
-    models = list(dict.fromkeys(r["model"] for r in results))
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for i, m in enumerate(models):
-        pts = sorted((r["train_images"], 100 * r["test_accuracy"]) for r in results if r["model"] == m)
-        x, y = zip(*pts)
-        ax.plot(x, y, "o-", color=_COLOURS[i % len(_COLOURS)], label=m)
-        for xi, yi in pts:
-            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 6 if i == 0 else -13),
-                        ha="center", fontsize=8, color=_COLOURS[i % len(_COLOURS)])
-    ax.set_xscale("log")
-    xs = sorted({r["train_images"] for r in results})
-    ax.set_xticks(xs)
-    ax.set_xticklabels([str(x) for x in xs])
-    ax.minorticks_off()
-    ax.set_xlabel("training images (log scale)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    lo = min(100 * r["test_accuracy"] for r in results)
-    ax.set_ylim(lo - 4, 101)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig
