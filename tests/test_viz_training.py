@@ -112,3 +112,22 @@ def test_bad_input():
         plot_augmentation(torch.rand(8, 8))
     with pytest.raises(ValueError, match="TrainConfig"):
         plot_lr_schedule({"lr": 1e-3}, 10)
+
+
+def test_seed_bands_and_arm_errors():
+    import matplotlib.pyplot as plt
+
+    from vit_tutorial.viz.training import plot_arm_errors, plot_seed_bands
+
+    accs = [[0.5, 0.9, 0.95], [0.6, 0.92, 0.96], [0.55, 0.91, 0.97]]
+    fig = plot_seed_bands({"ViT": accs, "CNN": [[0.9, 0.98, 0.99]] * 3}, target=0.98)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] == 0 and len(ax.collections) == 2  # one band per run
+    plt.close(fig)
+    fig = plot_arm_errors({"a": [0.95, 0.96, 0.97], "b": [0.99, 0.985, 0.99]}, se={"a": 0.006})
+    assert fig.axes[0].get_ylim()[0] == 0
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"accuracies in \[0, 1\]"):
+        plot_arm_errors({"a": [95.0, 96.0]})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot_seed_bands({})

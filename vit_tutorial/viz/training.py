@@ -25,6 +25,8 @@ __all__ = [
     "plot_lr_schedule",
     "plot_training_curves",
     "plot_accuracy_runs",
+    "plot_seed_bands",
+    "plot_arm_errors",
     "plot_confusion_matrix",
     "plot_misclassified",
 ]
@@ -260,7 +262,7 @@ def _plain_log_axis(ax: plt.Axes) -> None:
 
 
 def plot_training_curves(histories: list[dict] | Mapping[str, list[dict]], title: str | None = None) -> Figure:
-    """Loss and error rate per epoch, training (solid) and test (dashed).
+    """Loss and error rate per epoch, training (solid), validation (dotted) and test (dashed).
 
     Both panels use log scales: the first epochs (error 50 %) and the last
     ones (error 2 %) are then equally readable. The error rate is
@@ -277,8 +279,10 @@ def plot_training_curves(histories: list[dict] | Mapping[str, list[dict]], title
         colour = _COLOURS[i % len(_COLOURS)]
         prefix = f"{name} " if name else ""
         for key, ax, style, what in (
-            ("train_loss", ax_loss, "-", "train"), ("test_loss", ax_loss, "--", "test"),
-            ("train_accuracy", ax_err, "-", "train"), ("test_accuracy", ax_err, "--", "test"),
+            ("train_loss", ax_loss, "-", "train"), ("val_loss", ax_loss, ":", "val"),
+            ("test_loss", ax_loss, "--", "test"),
+            ("train_accuracy", ax_err, "-", "train"), ("val_accuracy", ax_err, ":", "val"),
+            ("test_accuracy", ax_err, "--", "test"),
         ):
             pts = [(r["epoch"], r[key]) for r in h if r.get(key) is not None]
             if pts:
@@ -421,3 +425,86 @@ def plot_misclassified(
     return fig
 
 
+
+
+def _per_seed(values: object, name: str) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 1:
+        v = v[None]
+    if v.ndim != 2 or v.size == 0 or not np.all((v >= 0) & (v <= 1)):
+        raise ValueError(f"{name} must be accuracies in [0, 1] of shape (seeds, epochs) or (seeds,), got shape {v.shape}")
+    return v
+
+
+def plot_seed_bands(
+    runs: Mapping[str, Sequence[Sequence[float]]], ylabel: str = "validation error rate, %",
+    target: float | None = None, title: str | None = None,
+) -> Figure:
+    """Error rate per epoch, mean over seeds with a band of +-1 sd, linear axis from 0.
+
+    Args:
+        runs: name -> accuracies of shape (seeds, epochs), in [0, 1].
+        ylabel: the y axis label.
+        target: an accuracy to mark with a dotted line (e.g. 0.98).
+        title: optional title.
+    """
+    if not isinstance(runs, Mapping) or not runs:
+        raise ValueError(f"runs must be a non-empty dict name -> (seeds, epochs) accuracies, got {type(runs).__name__}")
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    top = 0.0
+    for i, (name, accs) in enumerate(runs.items()):
+        err = 100 * (1 - _per_seed(accs, f"runs[{name!r}]"))  # (seeds, epochs)
+        mean, sd = err.mean(0), (err.std(0, ddof=1) if err.shape[0] > 1 else np.zeros(err.shape[1]))
+        x = np.arange(1, err.shape[1] + 1)
+        colour = _COLOURS[i % len(_COLOURS)]
+        ax.plot(x, mean, color=colour, label=f"{name} (mean ± sd, {err.shape[0]} seeds)")
+        ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.25, lw=0)
+        top = max(top, float(np.percentile(mean, 90)))
+    if target is not None:
+        ax.axhline(100 * (1 - target), color="0.3", linestyle=":", linewidth=1)
+        ax.text(1, 100 * (1 - target), f" {target:.0%} accuracy", fontsize=8, va="bottom", color="0.3")
+    ax.set_ylim(0, max(top * 1.6, 3.0))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.text(0.99, 0.98, "early epochs above the top are cut off", transform=ax.transAxes, ha="right", va="top",
+            fontsize=7, color="0.4")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_arm_errors(
+    arms: Mapping[str, Sequence[float]], ylabel: str = "validation error rate, %", title: str | None = None,
+    se: Mapping[str, float] | None = None,
+) -> Figure:
+    """One bar per arm: the mean error rate over seeds, +-1 sd, each seed as a dot; y axis from 0.
+
+    Args:
+        arms: label -> final accuracies, one per seed, in [0, 1].
+        ylabel: the y axis label.
+        title: optional title.
+        se: optional label -> binomial SE of one run's accuracy (a fraction), drawn
+            as a grey bracket beside the bar (how much a new evaluation set would move it).
+    """
+    if not isinstance(arms, Mapping) or not arms:
+        raise ValueError(f"arms must be a non-empty dict label -> accuracies, got {type(arms).__name__}")
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.2 * len(arms) + 1.5), 3.6))
+    for i, (label, accs) in enumerate(arms.items()):
+        err = 100 * (1 - _per_seed(accs, f"arms[{label!r}]")[0])
+        sd = err.std(ddof=1) if err.size > 1 else 0.0
+        ax.bar(i, err.mean(), color=_COLOURS[i % len(_COLOURS)], alpha=0.6, yerr=sd, capsize=4)
+        ax.scatter(np.full(err.size, i) + np.linspace(-0.15, 0.15, err.size), err, color="k", s=10, zorder=3)
+        if se is not None and label in se:
+            ax.errorbar(i + 0.32, err.mean(), yerr=100 * se[label], color="0.5", capsize=3, lw=1)
+    ax.set_xticks(range(len(arms)), list(arms), fontsize=8)
+    ax.set_ylim(0, None)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
