@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from vit_tutorial.exercises import (
     check_fitted_exponent,
+    check_error_slope,
     check_layer_similarity,
     check_peg,
     check_window_flops,
@@ -38,6 +39,26 @@ def test_fitted_exponent():
     assert not check_fitted_exponent(lambda n, t: 2.0)
     assert "NotImplementedError" in repr(check_fitted_exponent(lambda n, t: _not_yet(n)))
     assert "tuple" in repr(check_fitted_exponent(lambda n, t: tuple(np.polyfit(np.log(n), np.log(t), 1))))
+
+
+# ---------------------------------------------------------------- error slope
+
+
+def test_error_slope():
+    right = lambda n, a: float(np.polyfit(np.log(n), np.log(1 - np.asarray(a)), 1)[0])  # noqa: E731
+    assert check_error_slope(right)
+    wrongs = (
+        (lambda n, a: float(np.polyfit(np.log(n), np.log(a), 1)[0]), "log(accuracy)"),
+        (lambda n, a: float(np.polyfit(np.log(n), a, 1)[0]), "accuracy itself"),
+        (lambda n, a: float(np.polyfit(n, np.log(1 - np.asarray(a)), 1)[0]), "images too"),
+        (lambda n, a: float((np.log(1 - a[-1]) - np.log(1 - a[0])) / (np.log(n[-1]) - np.log(n[0]))), "first and last"),
+        (lambda n, a: float(np.polyfit(np.log(n), np.log(1 - np.asarray(a)), 1)[1]), "intercept"),
+    )
+    for wrong, hint in wrongs:
+        result = check_error_slope(wrong)
+        assert not result and hint in repr(result), repr(result)
+    assert "tuple" in repr(check_error_slope(lambda n, a: (1.0, 2.0)))
+    assert not check_error_slope(lambda n, a: -0.3)
 
 
 # ---------------------------------------------------------------- layer similarity

@@ -23,6 +23,7 @@ from ._core import CheckResult, call_learner, compare_tensors, failed, is_close,
 
 __all__ = [
     "check_fitted_exponent",
+    "check_error_slope",
     "check_layer_similarity",
     "check_centred_position_table",
     "check_window_partition",
@@ -69,8 +70,8 @@ def check_fitted_exponent(fn: Callable) -> CheckResult:
     if k is None:
         return failed(f"return the exponent as a number, got {type(got).__name__}.")
     if abs(k - expected) < 1e-6:
-        return passed(f"the slope of the log-log fit is {expected:.3f} on these timings; the linear part "
-                      "keeps it below 2, and fitting only the large sizes would bring it closer.")
+        return passed(f"the slope of the log-log fit is {expected:.3f} on the check's own synthetic timings; "
+                      "their linear part keeps it below 2, and fitting only the large sizes would bring it closer.")
     ln, lt = np.log(n), np.log(t)
     known = {
         "you fitted a straight line to t against n: the slope of a power law is the slope of log t against log n.":
@@ -89,6 +90,47 @@ def check_fitted_exponent(fn: Callable) -> CheckResult:
         if abs(k - wrong) < 1e-6:
             return failed(message)
     return failed(f"your exponent is {k:.4f}, the least-squares log-log slope is {expected:.4f}.")
+
+
+def check_error_slope(fn: Callable) -> CheckResult:
+    """Check ``fn(sizes, accuracies) -> k``: the least-squares slope of
+    log(error) = log(1 - accuracy) against log(training images)."""
+    sizes = [300, 1000, 3000, 10000, 30000]
+    accuracies = [1 - 0.9 * n ** -0.45 * (1 + 0.04 * (-1) ** i) for i, n in enumerate(sizes)]
+    expected = float(np.polyfit(np.log(sizes), np.log(1 - np.asarray(accuracies)), 1)[0])
+    got, err = call_learner(fn, list(sizes), list(accuracies))
+    if err is not None:
+        return err
+    if isinstance(got, (tuple, list)):
+        return failed("return only the slope k (one number), not a tuple.")
+    k = _as_float(got)
+    if k is None:
+        return failed(f"return the slope as a number, got {type(got).__name__}.")
+    if abs(k - expected) < 1e-6:
+        return passed(f"the slope of log error against log n is {expected:.3f} on the check's own synthetic "
+                      "curve (made with -0.45 plus a little noise). Two models with the same slope keep the same "
+                      "error ratio at every size, however the gap in accuracy points changes.")
+    ln, acc = np.log(sizes), np.asarray(accuracies)
+    le = np.log(1 - acc)
+    known = {
+        "you fitted log(accuracy): the curve that falls as a power law is the error, 1 - accuracy.":
+            float(np.polyfit(ln, np.log(acc), 1)[0]),
+        "you fitted the accuracy itself against log n: take the logarithm of the error.":
+            float(np.polyfit(ln, acc, 1)[0]),
+        "only the error is on a log scale: take the logarithm of the number of images too.":
+            float(np.polyfit(sizes, le, 1)[0]),
+        "that is the slope between the first and last points only: fit all the points by least squares.":
+            float((le[-1] - le[0]) / (ln[-1] - ln[0])),
+        "you returned the intercept; the slope is the first value np.polyfit returns.":
+            float(np.polyfit(ln, le, 1)[1]),
+        "the two logarithms have different bases: use the same for both.":
+            float(np.polyfit(ln, np.log10(1 - acc), 1)[0]),
+    }
+    for message, wrong in known.items():
+        if abs(k - wrong) < 1e-6:
+            return failed(message)
+    return failed(f"your slope is {k:.4f}; the least-squares slope of log(1 - accuracy) against log n is "
+                  f"{expected:.4f}.")
 
 
 def _attention_maps() -> list[torch.Tensor]:
