@@ -82,3 +82,16 @@ def test_bad_input():
     _raises(lambda: measure_flops(torch.nn.Identity(), [1.0]), "torch.Tensor", "list")
     _raises(lambda: attention_memory(224, 15), "224", "15", "remainder 14")
     _raises(lambda: attention_memory(224, 16, heads=0), "heads", "0")
+
+
+
+def test_flop_counts_is_the_one_counter():
+    """measure_flops (chapter 8) and variants.count_flops (chapter 12) are the same counter with and without the fused kernel."""
+    from vit_tutorial.flops import flop_counts
+    from vit_tutorial.variants import count_flops, global_attention_flops
+
+    layer = vt.MultiHeadSelfAttention(32, 4).eval()
+    x = torch.randn(1, 64, 32)
+    plain, fused = flop_counts(layer, x), flop_counts(layer, x, count_fused_attention=True)
+    assert fused["total"] == count_flops(layer, x) == global_attention_flops(64, 32)
+    assert fused["total"] - plain["total"] == 4 * 64 * 64 * 32  # the two attention products, missing by default

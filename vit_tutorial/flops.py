@@ -37,13 +37,13 @@ Example: FLOPs against image size (image_size must be a multiple of P)::
 from __future__ import annotations
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from ._checks import check_positive_int
 from .config import ViTConfig
 from .model import ViT
 
-__all__ = ["FLOP_PARTS", "FLOP_OPS", "vit_flops", "measure_vit_flops", "measure_flops", "attention_memory"]
+__all__ = ["FLOP_PARTS", "FLOP_OPS", "vit_flops", "measure_vit_flops", "measure_flops", "flop_counts", "attention_memory"]
 
 #: The keys of :func:`vit_flops`'s result, in the order the data flows
 #: (``"total"`` comes last and is their sum).
@@ -131,9 +131,37 @@ def measure_flops(model: torch.nn.Module, inputs: torch.Tensor) -> dict[str, int
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(inputs, torch.Tensor):
         raise ValueError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
-    counter = FlopCounterMode(display=False)
+    return flop_counts(model, inputs)
+
+
+# PyTorch's counter knows the fused attention kernels of CUDA, not the CPU one.
+_CPU_SDPA = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+
+
+def _cpu_sdpa_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+    return sdpa_flop_count(query_shape, key_shape, value_shape)  # 2 products of 2 T S d each, per head
+
+
+def flop_counts(fn, *inputs: torch.Tensor, count_fused_attention: bool = False, **kwargs) -> dict[str, int]:
+    """The one FLOP counter of the package: ``fn(*inputs, **kwargs)`` under ``FlopCounterMode``, without autograd.
+
+    Args:
+        fn: a module or a function.
+        *inputs, **kwargs: its arguments.
+        count_fused_attention: also count the fused CPU attention kernel
+            (``F.scaled_dot_product_attention``) as its two products, 4 T S d
+            per head. Off by default, which is what PyTorch itself does (the
+            lesson of :func:`measure_flops`'s note); on in
+            :func:`vit_tutorial.variants.count_flops`.
+
+    Returns:
+        ``{"total": n, "aten.addmm": ..., ...}``: the total and the FLOPs of
+        each operator counted (a multiply-add is 2).
+    """
+    custom = {_CPU_SDPA: _cpu_sdpa_flop} if count_fused_attention and _CPU_SDPA is not None else {}
+    counter = FlopCounterMode(display=False, custom_mapping=custom)
     with counter, torch.no_grad():
-        model(inputs)
+        fn(*inputs, **kwargs)
     counts = {str(op): int(n) for op, n in counter.get_flop_counts()["Global"].items()}
     return {"total": int(counter.get_total_flops()), **counts}
 

@@ -21,9 +21,9 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from .._checks import check_positive_int
+from ..flops import flop_counts
 
 __all__ = [
     "global_attention_flops",
@@ -80,17 +80,6 @@ def spatial_reduction_attention_flops(N: int, D: int, reduction: int) -> int:
     return 4 * N * D * D + 4 * M * D * D + 4 * N * M * D + conv
 
 
-# PyTorch's counter knows the fused attention kernels of CUDA, not the CPU one.
-_CPU_SDPA = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
-
-
-def _cpu_sdpa_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
-    return sdpa_flop_count(query_shape, key_shape, value_shape)  # 2 products of 2 T S d each, per head
-
-
-_CUSTOM = {_CPU_SDPA: _cpu_sdpa_flop} if _CPU_SDPA is not None else {}
-
-
 def count_flops(fn: nn.Module | Callable, *inputs: torch.Tensor, **kwargs) -> int:
     """Forward FLOPs of ``fn(*inputs, **kwargs)``, counted by PyTorch's
     ``FlopCounterMode`` (matrix products and convs; a multiply-add is 2).
@@ -100,9 +89,7 @@ def count_flops(fn: nn.Module | Callable, *inputs: torch.Tensor, **kwargs) -> in
     """
     if not callable(fn):
         raise ValueError(f"fn must be a module or a function, got {type(fn).__name__}")
-    with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=_CUSTOM) as counter:
-        fn(*inputs, **kwargs)
-    return int(counter.get_total_flops())
+    return flop_counts(fn, *inputs, count_fused_attention=True, **kwargs)["total"]
 
 
 def fit_power_law(n: Sequence[float], y: Sequence[float]) -> tuple[float, float]:
