@@ -106,7 +106,8 @@ def plot_patch_embedding(
     ax.bar(np.arange(D), z.numpy(), width=1.0, color="0.65")
     for j, d in enumerate(filters):
         # a band and a dot, so that an entry near zero or at the edge is still visible
-        ax.axvspan(d - max(1.0, D / 150), d + max(1.0, D / 150), color=colours(j), alpha=0.25, lw=0)
+        half = max(0.5, D / 300)  # one slot for a short token, a visible band for a long one
+        ax.axvspan(d - half, d + half, color=colours(j), alpha=0.25, lw=0)
         ax.bar([d], [z[d].item()], width=max(1.0, D / 150), color=colours(j))
         ax.plot([d], [z[d].item()], "o", color=colours(j), markersize=5, markeredgecolor="black",
                 markeredgewidth=0.5)
