@@ -52,6 +52,7 @@ from .pixels_to_tokens import (
 )
 from .problems import (
     check_centred_position_table,
+    check_error_slope,
     check_fitted_exponent,
     check_layer_similarity,
     check_peg,
@@ -75,7 +76,7 @@ __all__ = [
     "check_loose_tensor_prediction", "check_position_similarity", "check_resize_position_embedding",
     "check_position_table_module", "check_slicing_prediction",
     # problems
-    "check_fitted_exponent", "check_layer_similarity", "check_centred_position_table",
+    "check_fitted_exponent", "check_error_slope", "check_layer_similarity", "check_centred_position_table",
     "check_window_partition", "check_peg", "check_window_flops",
     # training
     "check_confusion_matrix", "check_label_smoothing", "check_warmup_cosine",

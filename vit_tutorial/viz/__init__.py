@@ -94,11 +94,13 @@ from .tokens import (
 from .training import (
     animate_augmentation,
     plot_accuracy_runs,
+    plot_arm_errors,
     plot_augmentation,
     plot_confusion_matrix,
     plot_dataset_samples,
     plot_lr_schedule,
     plot_misclassified,
+    plot_seed_bands,
     plot_training_curves,
 )
 
@@ -124,16 +126,16 @@ __all__ = [
     "RESULTS_DIR", "load_result", "ResultsTable", "results_table", "plot_throughput", "plot_machine_limit",
     "plot_time_breakdown", "plot_attention_paths", "plot_book_time", "plot_training_time",
     # problems
-    "plot_depth_collapse",
     "EXPERIMENTS_DIR", "load_experiment", "summarise_runs", "plot_data_hunger", "plot_locality",
     "plot_power_laws", "plot_layer_similarity", "plot_resolution_transfer", "plot_patch_shuffle",
     "plot_attention_entropy", "plot_resolution_samples", "animate_resolution_sweep", "plot_attention_reach",
     "plot_shifted_windows", "animate_window_reach", "plot_variants", "plot_error_curves", "plot_shuffle_arms",
+    "plot_depth_collapse",
     # tokens
     "plot_patch_embedding", "plot_agreement", "plot_token_sequence", "plot_position_similarity",
     "plot_position_resize", "plot_pooling_comparison", "position_similarity",
     # training
-    "plot_dataset_samples", "plot_augmentation", "animate_augmentation",
-    "plot_lr_schedule", "plot_training_curves", "plot_accuracy_runs", "plot_confusion_matrix",
-    "plot_misclassified",
+    "plot_dataset_samples", "plot_augmentation", "animate_augmentation", "plot_lr_schedule",
+    "plot_training_curves", "plot_accuracy_runs", "plot_seed_bands", "plot_arm_errors",
+    "plot_confusion_matrix", "plot_misclassified",
 ]
