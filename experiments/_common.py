@@ -1,7 +1,7 @@
 """Shared helpers of the experiment scripts of chapters 11 and 12.
 
 Every script trains small models on MNIST-5k (or times layers), then writes
-``experiments/results/<name>.json`` with one envelope::
+``vit_tutorial/results/<name>.json`` (package data) with one envelope::
 
     {"experiment": name, "date": "...Z", "command": "python experiments/...",
      "machine": {...}, "settings": {...}, "rows": [...], ...}

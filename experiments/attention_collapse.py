@@ -7,7 +7,7 @@ and 256 test images); the same model untrained is the reference.
 
     python experiments/attention_collapse.py              # 12 and 24 blocks
 
-Writes experiments/results/attention_collapse.json.
+Writes vit_tutorial/results/attention_collapse.json.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ spell of the machine is spread over all of them instead of spoiling one.
 
     python experiments/attention_cost.py      # 3-5 min on 2 free cores
 
-Writes experiments/results/attention_cost.json.
+Writes vit_tutorial/results/attention_cost.json.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ same budget (see _common.py).
 
     python experiments/data_hunger.py --seeds 0 1 2
 
-Writes experiments/results/data_hunger.json: one row per (model, fraction,
+Writes vit_tutorial/results/data_hunger.json: one row per (model, fraction,
 seed) with the final test accuracy on the full 1,000-image test split.
 """
 from __future__ import annotations

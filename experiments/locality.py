@@ -8,7 +8,7 @@ total stride P) in place of the patch embedding; all with the same budget.
     python experiments/locality.py
     python experiments/locality.py --patch-sizes 4 7 14   # skip the slow P=2
 
-Writes experiments/results/locality.json.
+Writes vit_tutorial/results/locality.json.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ enlarged to other sizes ("resize") or placed on a bigger empty canvas ("pad").
 
     python experiments/variants.py
 
-Writes experiments/results/variants.json.
+Writes vit_tutorial/results/variants.json.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Smoke tests: each experiment script of chapters 11 and 12 runs end to end
 on a tiny setting (``--quick``: 200 training digits, one short epoch) and
 writes a results file with the fields the notebooks read. The real runs
-take many minutes; their results are committed under experiments/results."""
+take many minutes; their results are committed under vit_tutorial/results (package data)."""
 import json
 import subprocess
 import sys
