@@ -53,7 +53,12 @@ body, .bd-article { font-family: "Noto Sans", "DejaVu Sans", "Noto Sans CJK SC",
 /* a flex item is as wide as its widest child unless min-width is 0: wide tables, formulas
    and code lines would push the text off both sides of the sheet */
 .bd-article * { max-width: 100%; }
-.bd-article p, .bd-article li, .bd-article td, .bd-article code { overflow-wrap: anywhere; }
+.bd-article p, .bd-article li, .bd-article code { overflow-wrap: anywhere; }
+/* in table cells "anywhere" would also shrink the columns' minimum width and split
+   headers letter by letter; break-word only breaks a word that cannot fit */
+.bd-article td, .bd-article th { overflow-wrap: break-word !important; word-break: normal !important; hyphens: manual; }
+.bd-article th { white-space: nowrap; }
+.bd-article td code { overflow-wrap: anywhere; }
 .pst-scrollable-table-container, .table-wrapper, .output, .cell_output { overflow: visible !important; }
 mjx-container[display="true"] { overflow: hidden; }
 /* every page of the book (preface, chapters, appendices) starts on a new sheet */
