@@ -36,6 +36,45 @@ _BOX_COLOURS = {"norm": "#fde68a", "attn": "#93c5fd", "mlp": "#86efac", "io": "#
 # ---------------------------------------------------------------- chapter 6: the block
 
 
+def _box(ax, y: float, text: str, kind: str, x: float = 0.0, w: float = 2.2) -> None:
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - 0.28), w, 0.56, boxstyle="round,pad=0.02,rounding_size=0.12",
+                                facecolor=_BOX_COLOURS[kind], edgecolor="0.25", linewidth=1.2))
+    ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+
+def _plus(ax, y: float, x: float = 0.0) -> None:
+    ax.add_patch(plt.Circle((x, y), 0.2, facecolor="white", edgecolor="0.25", linewidth=1.2))
+    ax.text(x, y, "+", ha="center", va="center", fontsize=13)
+
+
+def _arrow(ax, y0: float, y1: float, x: float = 0.0) -> None:
+    ax.add_patch(FancyArrowPatch((x, y0), (x, y1), arrowstyle="-|>", mutation_scale=12, color="0.25",
+                                 shrinkA=0, shrinkB=0))
+
+
+def _skip(ax, y0: float, y1: float, x: float = 0.0) -> None:
+    """A residual path leaving the main line at y0 and joining the + at y1."""
+    ax.plot([x, x + 1.6, x + 1.6], [y0, y0, y1], color="#dc2626", linewidth=1.6)
+    ax.add_patch(FancyArrowPatch((x + 1.6, y1), (x + 0.2, y1), arrowstyle="-|>", mutation_scale=12,
+                                 color="#dc2626", shrinkA=0, shrinkB=0))
+
+
+def _draw_block(ax, stages: list[tuple[str, str]], skips: list[tuple[float, int]]) -> None:
+    """One block, top to bottom: a stage per row (``kind`` "add" draws a +), arrows between
+    consecutive rows, and residual paths ``(leaves at y, joins the + of row)``."""
+    for y, (label, kind) in enumerate(stages):
+        if kind == "add":
+            _plus(ax, y)
+        else:
+            _box(ax, y, label, kind)
+    for y in range(len(stages) - 1):
+        gap0 = 0.2 if stages[y][1] == "add" else 0.28
+        gap1 = 0.2 if stages[y + 1][1] == "add" else 0.28
+        _arrow(ax, y + gap0, y + 1 - gap1)
+    for y0, row in skips:
+        _skip(ax, y0, row)
+
+
 def plot_norm_placement() -> Figure:
     """Block diagrams of a pre-norm block (ViT) and a post-norm block (the
     original Transformer, and PyTorch's default), side by side.
@@ -44,63 +83,19 @@ def plot_norm_placement() -> Figure:
         A matplotlib Figure.
     """
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 6.2), layout="constrained")
-
-    def box(ax, y, text, kind, x=0.0, w=2.2):
-        ax.add_patch(FancyBboxPatch((x - w / 2, y - 0.28), w, 0.56, boxstyle="round,pad=0.02,rounding_size=0.12",
-                                    facecolor=_BOX_COLOURS[kind], edgecolor="0.25", linewidth=1.2))
-        ax.text(x, y, text, ha="center", va="center", fontsize=10)
-
-    def add(ax, y, x=0.0):
-        ax.add_patch(plt.Circle((x, y), 0.2, facecolor="white", edgecolor="0.25", linewidth=1.2))
-        ax.text(x, y, "+", ha="center", va="center", fontsize=13)
-
-    def arrow(ax, y0, y1, x=0.0):
-        ax.add_patch(FancyArrowPatch((x, y0), (x, y1), arrowstyle="-|>", mutation_scale=12, color="0.25",
-                                     shrinkA=0, shrinkB=0))
-
-    def skip(ax, y0, y1, x=0.0):
-        """A residual path leaving the main line at y0 and joining the + at y1."""
-        ax.plot([x, x + 1.6, x + 1.6], [y0, y0, y1], color="#dc2626", linewidth=1.6)
-        ax.add_patch(FancyArrowPatch((x + 1.6, y1), (x + 0.2, y1), arrowstyle="-|>", mutation_scale=12,
-                                     color="#dc2626", shrinkA=0, shrinkB=0))
-
     # Pre-norm: x -> LN -> MSA -> + -> LN -> MLP -> + ; the residual path carries x untouched.
-    ax = axes[0]
-    ys = dict(x=0.0, ln1=1.0, msa=2.0, add1=3.0, ln2=4.0, mlp=5.0, add2=6.0, out=7.0)
-    box(ax, ys["x"], "x  (B, T, D)", "io")
-    box(ax, ys["ln1"], "LayerNorm", "norm")
-    box(ax, ys["msa"], "multi-head attention", "attn")
-    add(ax, ys["add1"])
-    box(ax, ys["ln2"], "LayerNorm", "norm")
-    box(ax, ys["mlp"], "MLP (GELU)", "mlp")
-    add(ax, ys["add2"])
-    box(ax, ys["out"], "output  (B, T, D)", "io")
-    for a, b in [("x", "ln1"), ("ln1", "msa"), ("msa", "add1"), ("add1", "ln2"), ("ln2", "mlp"), ("mlp", "add2"),
-                 ("add2", "out")]:
-        arrow(ax, ys[a] + (0.2 if a.startswith("add") else 0.28), ys[b] - (0.2 if b.startswith("add") else 0.28))
-    skip(ax, ys["x"] + 0.5, ys["add1"])
-    skip(ax, ys["add1"] + 0.5, ys["add2"])
-    ax.set_title("pre-norm (ViT)\nx + MSA(LN(x)), then x + MLP(LN(x))", fontsize=11)
-    ax.text(1.75, 1.6, "residual path:\nnothing on it", color="#dc2626", fontsize=9, va="center")
-
+    _draw_block(axes[0], [("x  (B, T, D)", "io"), ("LayerNorm", "norm"), ("multi-head attention", "attn"), ("+", "add"),
+                          ("LayerNorm", "norm"), ("MLP (GELU)", "mlp"), ("+", "add"), ("output  (B, T, D)", "io")],
+                skips=[(0.5, 3), (3.5, 6)])
+    axes[0].set_title("pre-norm (ViT)\nx + MSA(LN(x)), then x + MLP(LN(x))", fontsize=11)
+    axes[0].text(1.75, 1.6, "residual path:\nnothing on it", color="#dc2626", fontsize=9, va="center")
     # Post-norm: x -> MSA -> + -> LN -> MLP -> + -> LN ; every addition is followed by a LayerNorm.
-    ax = axes[1]
-    ys = dict(x=0.0, msa=1.0, add1=2.0, ln1=3.0, mlp=4.0, add2=5.0, ln2=6.0, out=7.0)
-    box(ax, ys["x"], "x  (T, B, D) by default", "io")
-    box(ax, ys["msa"], "multi-head attention", "attn")
-    add(ax, ys["add1"])
-    box(ax, ys["ln1"], "LayerNorm", "norm")
-    box(ax, ys["mlp"], "MLP (ReLU)", "mlp")
-    add(ax, ys["add2"])
-    box(ax, ys["ln2"], "LayerNorm", "norm")
-    box(ax, ys["out"], "output", "io")
-    for a, b in [("x", "msa"), ("msa", "add1"), ("add1", "ln1"), ("ln1", "mlp"), ("mlp", "add2"), ("add2", "ln2"),
-                 ("ln2", "out")]:
-        arrow(ax, ys[a] + (0.2 if a.startswith("add") else 0.28), ys[b] - (0.2 if b.startswith("add") else 0.28))
-    skip(ax, ys["x"] + 0.5, ys["add1"])
-    skip(ax, ys["ln1"] + 0.5, ys["add2"])
-    ax.set_title("post-norm (2017 Transformer, PyTorch's default)\nLN(x + MSA(x)), then LN(x + MLP(x))", fontsize=11)
-    ax.text(1.75, 3.5, "residual path:\npasses through\nevery LayerNorm", color="#dc2626", fontsize=9, va="center")
+    _draw_block(axes[1], [("x  (T, B, D) by default", "io"), ("multi-head attention", "attn"), ("+", "add"),
+                          ("LayerNorm", "norm"), ("MLP (ReLU)", "mlp"), ("+", "add"), ("LayerNorm", "norm"),
+                          ("output", "io")],
+                skips=[(0.5, 2), (3.5, 5)])
+    axes[1].set_title("post-norm (2017 Transformer, PyTorch's default)\nLN(x + MSA(x)), then LN(x + MLP(x))", fontsize=11)
+    axes[1].text(1.75, 3.5, "residual path:\npasses through\nevery LayerNorm", color="#dc2626", fontsize=9, va="center")
     for ax in axes:
         ax.set_xlim(-1.6, 3.2)
         ax.set_ylim(7.6, -0.6)  # data flows downwards
