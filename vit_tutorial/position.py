@@ -9,8 +9,9 @@
   keeping the class token's entry unchanged.
 
 Both learned tensors start from a normal distribution with std 0.02
-truncated at +-2 std: the book's choice, close to timm's and DeiT's
-``trunc_normal_(std=.02)``. The official ViT code
+truncated at +-2 std: the book's choice, close to DeiT's
+``trunc_normal_(std=.02)`` (timm still draws the position table that way;
+its class token now starts at ``normal_(std=1e-6)``). The official ViT code
 (``google-research/vision_transformer``, ``vit_jax/models_vit.py``) starts
 the class token at zero and the position table from an untruncated
 normal(0.02) ("from BERT"); the paper specifies neither.

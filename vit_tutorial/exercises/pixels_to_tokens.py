@@ -607,7 +607,7 @@ def check_class_token_module(cls: Any) -> CheckResult:
     if float(token.detach().abs().max()) > 0.5:
         return failed(
             "the token starts large (like the article's std-1 randn). Start it small: zeros, as the official "
-            "ViT code does, or a normal with std 0.02, as timm and this book do."
+            "ViT code does, or a normal with std 0.02, as DeiT and this book do."
         )
     again = module(tokens)
     if not torch.equal(again, out):
