@@ -134,3 +134,25 @@ def test_right_schedule_matches_fit():
     cfg = TrainConfig(epochs=5, lr=2e-3, warmup_epochs=1.0)
     lrs = learning_rate_schedule(cfg, steps_per_epoch=7)
     assert lrs == [pytest.approx(lr_right(s, 7, 35, 2e-3), rel=1e-12) for s in range(35)]
+
+
+def test_check_mcnemar_passes_the_answer_and_names_the_slips():
+    import math
+
+    from vit_tutorial.exercises import check_mcnemar
+
+    def right(a, b):
+        n01, n10 = int((a & ~b).sum()), int((~a & b).sum())
+        n, k = n01 + n10, min(n01, n10)
+        return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
+
+    def one_sided(a, b):
+        n01, n10 = int((a & ~b).sum()), int((~a & b).sum())
+        n, k = n01 + n10, min(n01, n10)
+        return sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+
+    assert check_mcnemar(right)
+    r = check_mcnemar(one_sided)
+    assert not r and "double it" in str(r)
+    r = check_mcnemar(lambda a, b: 0.5)
+    assert not r and "p-value is" in str(r)

@@ -2,7 +2,8 @@
 
 * :func:`check_confusion_matrix`: count (true class, predicted class) pairs;
 * :func:`check_label_smoothing`: cross-entropy against smoothed targets;
-* :func:`check_warmup_cosine`: the learning-rate schedule, step by step.
+* :func:`check_warmup_cosine`: the learning-rate schedule, step by step;
+* :func:`check_mcnemar`: McNemar's exact test for two models on the same test images.
 
 Each check runs the learner's function on fixed inputs, compares with the
 package's own implementation and says in words what differs.
@@ -18,7 +19,7 @@ import torch.nn.functional as F
 from ..training import confusion_matrix, lr_factor
 from ._core import CheckResult, call_learner, compare_tensors, failed, passed
 
-__all__ = ["check_confusion_matrix", "check_label_smoothing", "check_warmup_cosine"]
+__all__ = ["check_confusion_matrix", "check_label_smoothing", "check_warmup_cosine", "check_mcnemar"]
 
 
 def _cm_cases() -> list[tuple[torch.Tensor, torch.Tensor, int]]:
@@ -131,3 +132,54 @@ def check_warmup_cosine(fn: Callable) -> CheckResult:
         bad = next(s for s in range(total) if not math.isclose(got[s], expected[s], rel_tol=1e-6, abs_tol=1e-12))
         return failed(f"at step {bad} (warm-up {warmup}, total {total}) expected {expected[bad]:.6g}, got {got[bad]:.6g}.")
     return passed("a linear warm-up to the peak, then a half cosine down to zero.")
+
+
+# ---------------------------------------------------------------- McNemar
+
+
+def _mcnemar_case(b: int, c: int, both_right: int, both_wrong: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    a = torch.tensor([1] * b + [0] * c + [1] * both_right + [0] * both_wrong, dtype=torch.bool)
+    bb = torch.tensor([0] * b + [1] * c + [1] * both_right + [0] * both_wrong, dtype=torch.bool)
+    order = torch.randperm(len(a), generator=torch.Generator().manual_seed(seed))
+    return a[order], bb[order]
+
+
+def check_mcnemar(fn: Callable) -> CheckResult:
+    """Check ``fn(correct_a, correct_b)`` -> the two-sided p-value of McNemar's exact test.
+
+    ``correct_a`` and ``correct_b`` are boolean tensors (n,): whether model A
+    and model B got each test image right. The answer counts b (A right, B
+    wrong) and c (A wrong, B right) and returns
+    ``min(1, 2 * P(X <= min(b, c)))`` for X ~ Binomial(b + c, 1/2).
+    """
+    from ..stats import mcnemar
+
+    for b, c, rr, ww, seed in ((3, 12, 950, 35, 0), (20, 9, 900, 71, 1), (4, 4, 90, 2, 2)):
+        a_, b_ = _mcnemar_case(b, c, rr, ww, seed)
+        expected = mcnemar(a_, b_).p_value
+        got, err = call_learner(fn, a_.clone(), b_.clone())
+        if err is not None:
+            return err
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return failed(f"return the p-value as a number, got {type(got).__name__}")
+        if abs(got - expected) <= 1e-6:
+            continue
+        n, k = b + c, min(b, c)
+        tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+        everyone = sum(math.comb(len(a_), i) for i in range(min(b, c) + 1)) / 2.0 ** len(a_)
+        chi2 = math.erfc(math.sqrt((abs(b - c) - 1) ** 2 / n / 2)) if n else 1.0
+        if abs(got - tail) <= 1e-6:
+            return failed(f"with b={b}, c={c} you returned the one-sided tail P(X <= {k}) = {tail:.4g}; "
+                          "the question is whether the models differ in EITHER direction, so double it (at most 1).")
+        if abs(got - min(1.0, 2 * everyone)) <= 1e-6 or abs(got - everyone) <= 1e-6:
+            return failed("you used all n test images as the coin flips. Images that both models get right (or "
+                          "both wrong) say nothing about which is better: only the b + c disagreements count.")
+        if abs(got - chi2) <= 1e-3:
+            return failed("that is the chi-square approximation (with continuity correction). It is fine for many "
+                          f"disagreements, but here b + c = {n}: use the exact binomial tail.")
+        return failed(f"with b={b} (A right, B wrong) and c={c} (A wrong, B right) the p-value is "
+                      f"{expected:.4g}; you returned {got:.4g}.")
+    return passed("Your McNemar test counts only the disagreements and doubles the exact binomial tail: "
+                  "the paired test for two models on the same test images.")
