@@ -36,7 +36,8 @@ def main() -> None:
                                    quick=args.quick, use_cache=not args.no_cache)
                 rows.append(row)
     settings = {**recipe(args.budget_epochs), "fractions": args.fractions, "seeds": args.seeds,
-                "models": {f"ViT-Tiny P={config.patch_size}": config.to_dict(), "SmallCNN": "SmallCNN(width=32)"}}
+                "models": {f"ViT-Tiny P={config.patch_size}": config.to_dict(),
+                           "SmallCNN": f"SmallCNN(width={SmallCNN().width})"}}  # read from the model, not typed
     write_result("data_hunger", args, settings, rows)
 
 
