@@ -155,3 +155,51 @@ def test_every_public_name_is_importable_and_documented(name):
         elif not _documented_constant(PACKAGE, n):
             undocumented.append(n)
     assert not undocumented, f"{name}: public names without a docstring (or a #: comment): {undocumented}"
+
+
+# ---------------------------------------------------------------- the layers (CONTRIBUTING.md, "What may import what")
+
+CORE = {"_checks", "config", "patches", "embedding", "position", "attention", "encoder", "init", "model", "interop",
+        "flops"}
+TOOLS = {"data", "images", "synthetic", "stats", "results", "analysis", "baselines", "article", "solutions"}
+MAY_IMPORT = {
+    **{m: CORE for m in CORE},
+    **{m: CORE | TOOLS for m in TOOLS},
+    "training": CORE | {"data"},
+    "variants": CORE | {"analysis"},
+    "viz": CORE | TOOLS | {"training", "variants"},
+    "widgets": CORE | TOOLS | {"training", "variants", "viz"},
+    "exercises": CORE | TOOLS | {"training", "variants"},
+    "train": {"model", "training"},
+}
+
+
+def _imports_by_part() -> dict[str, set[str]]:
+    """For every part of the package (a top-level module or subpackage), the other parts it imports."""
+    edges: dict[str, set[str]] = {}
+    for p in PACKAGE.rglob("*.py"):
+        parts = p.relative_to(PACKAGE.parent).with_suffix("").parts
+        package = list(parts if p.name == "__init__.py" else parts[:-1])
+        if p.name == "__init__.py":
+            package = package[:-1]
+        me = parts[1] if len(parts) > 1 else "__init__"
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - node.level + 1]
+                targets = [base + node.module.split(".")] if node.module else [base + [a.name] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("vit_tutorial."):
+                targets = [node.module.split(".")]
+            else:
+                continue
+            for t in targets:
+                if len(t) > 1 and t[1] != me:
+                    edges.setdefault(me, set()).add(t[1])
+    return edges
+
+
+def test_each_part_imports_only_the_layers_below_it():
+    edges = _imports_by_part()
+    unknown = sorted(set(edges) - set(MAY_IMPORT) - {"__init__"})
+    assert not unknown, f"new parts of the package {unknown}: give them a layer in MAY_IMPORT and CONTRIBUTING.md"
+    wrong = {m: sorted(t - MAY_IMPORT[m]) for m, t in edges.items() if m in MAY_IMPORT and t - MAY_IMPORT[m]}
+    assert not wrong, f"imports across the layers of CONTRIBUTING.md: {wrong}"

@@ -59,7 +59,7 @@ from .problems import (
     check_window_flops,
     check_window_partition,
 )
-from .training import check_confusion_matrix, check_label_smoothing, check_warmup_cosine
+from .training import check_confusion_matrix, check_label_smoothing, check_mcnemar, check_warmup_cosine
 
 __all__ = [
     # analysis
@@ -79,5 +79,5 @@ __all__ = [
     "check_fitted_exponent", "check_error_slope", "check_layer_similarity", "check_centred_position_table",
     "check_window_partition", "check_peg", "check_window_flops",
     # training
-    "check_confusion_matrix", "check_label_smoothing", "check_warmup_cosine",
+    "check_confusion_matrix", "check_label_smoothing", "check_warmup_cosine", "check_mcnemar",
 ]

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import torch
 
 from .._checks import check_positive_int
-from ..train import TrainConfig
+from ..training import TrainConfig
 from ..viz.patches import figure_to_png
 from ..viz.training import plot_augmentation, plot_lr_schedule
 from ._layout import DPI, picture
