@@ -142,6 +142,9 @@ _STATE = """() => {
           counts: cells.map(w => w.model.executionCount),
           busy: cells.filter(w => (w.promptNode ? w.promptNode.textContent : '').includes('*')).length};
 }"""
+_READY = """() => { const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  return p && p.content && p.sessionContext && p.sessionContext.session
+         && p.sessionContext.session.kernel && p.content.widgets.length > 0; }"""
 _OUTPUTS = """() => {
   const panel = window.jupyterapp.shell.currentWidget;
   return panel.content.widgets.map((w, i) => ({
@@ -156,11 +159,20 @@ def _open(browser, server, name, shots):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{server['url']}/lab/tree/{name}?token={server['token']}&reset")
-    page.wait_for_function("() => { const p = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                           " return p && p.content && p.sessionContext && p.sessionContext.session"
-                           " && p.sessionContext.session.kernel && p.content.widgets.length > 0; }", timeout=90_000)
+    page.wait_for_function(_READY, timeout=90_000)
     page.wait_for_timeout(1000)
     return page, errors
+
+
+def _check_animations(page, anims, when: str) -> None:
+    """Each animation's <img> has a nonzero box once its cell is on screen (no click needed)."""
+    for k in range(anims.count()):
+        img = anims.nth(k)
+        img.evaluate("e => e.closest('.jp-Cell').scrollIntoView()")  # not the img: a 0 x 0 one never 'scrolls'
+        page.wait_for_timeout(500)
+        box = img.evaluate("e => ({w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height,"
+                           " nw: e.naturalWidth, complete: e.complete})")
+        assert box["w"] > 0 and box["h"] > 0 and box["nw"] > 0 and box["complete"], f"animation {k} {when}: {box}"
 
 
 def _restart_and_run_all(page) -> float:
@@ -237,15 +249,10 @@ def test_restart_and_run_all_as_a_learner(browser, server, shots, name):
 
         # -- animations: a picture right after Run All, no click needed
         anims = page.locator("img[id^='_anim_img']")
-        for k in range(anims.count()):
-            img = anims.nth(k)
-            img.scroll_into_view_if_needed()
-            page.wait_for_timeout(300)
-            box = img.evaluate("e => ({w: e.getBoundingClientRect().width, h: e.getBoundingClientRect().height,"
-                               " nw: e.naturalWidth, complete: e.complete})")
-            assert box["w"] > 0 and box["h"] > 0 and box["nw"] > 0 and box["complete"], f"animation {k}: {box}"
-            if k == 0:
-                _shot(img.locator("xpath=.."), shots / f"{stem}_animation.png")
+        n_anims = anims.count()
+        _check_animations(page, anims, "after Run All")
+        if n_anims:
+            _shot(anims.first.locator("xpath=.."), shots / f"{stem}_animation.png")
 
         # -- explorers: natural size, and a slider redraws the picture
         explorers = page.locator(".jp-OutputArea-output .widget-vbox").filter(
@@ -271,6 +278,25 @@ def test_restart_and_run_all_as_a_learner(browser, server, shots, name):
             page.wait_for_timeout(300)
             _shot(ex, shots / f"{stem}_explorer{n}_after.png")
         page.screenshot(path=str(shots / f"{stem}_end.png"))
+
+        # -- reopen the saved notebook: the animations still show a picture
+        if n_anims:
+            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+            page.reload()
+            page.wait_for_function(_READY, timeout=90_000)
+            try:
+                page.wait_for_function("n => document.querySelectorAll(\"img[id^='_anim_img']\").length >= n",
+                                       arg=n_anims, timeout=30_000)
+            except Exception:
+                info = page.evaluate("""() => { const p = window.jupyterapp.shell.currentWidget;
+                  return {trusted: p.content.widgets.map(w => w.model.trusted).filter(t => !t).length,
+                          imgs: document.querySelectorAll('.jp-OutputArea img').length,
+                          anims: Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+                                  .filter(e => e.textContent.includes('Once')).map(e => e.innerHTML.slice(0, 300))}; }""")
+                pytest.fail(f"after reopening, {n_anims} animation(s) missing: {info}")
+            anims = page.locator("img[id^='_anim_img']")
+            _check_animations(page, anims, "after reopening")
     finally:
         page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
         page.wait_for_timeout(500)
