@@ -42,7 +42,6 @@ REPO_PATH = re.compile(
 #: vit_tutorial.results.load (each entry: why). Remove an entry when fixed.
 KNOWN_OFFENDERS = {
     "09_training.ipynb": "cell 6 reads Path(vt.__file__).parent.parent / 'benchmarks/results/train_mnist.json'",
-    "appendix_distributed.ipynb": "cell 1 reads Path(vt.__file__).resolve().parent.parent / 'benchmarks' / 'results'",
 }
 
 
