@@ -161,7 +161,7 @@ def test_every_public_name_is_importable_and_documented(name):
 
 CORE = {"_checks", "config", "patches", "embedding", "position", "attention", "encoder", "init", "model", "interop",
         "flops"}
-TOOLS = {"data", "images", "synthetic", "stats", "results", "analysis", "baselines", "article", "solutions"}
+TOOLS = {"data", "images", "synthetic", "stats", "results", "analysis", "baselines", "article", "solutions", "demos"}
 MAY_IMPORT = {
     **{m: CORE for m in CORE},
     **{m: CORE | TOOLS for m in TOOLS},
