@@ -43,7 +43,8 @@ from ._checks import check_positive_int
 from .config import ViTConfig
 from .model import ViT
 
-__all__ = ["FLOP_PARTS", "FLOP_OPS", "vit_flops", "measure_vit_flops", "measure_flops", "flop_counts", "attention_memory"]
+__all__ = ["FLOP_PARTS", "FLOP_OPS", "vit_flops", "measure_vit_flops", "measure_flops", "flop_counts", "attention_memory",
+           "PARAMETER_PARTS", "parameter_breakdown"]
 
 #: The keys of :func:`vit_flops`'s result, in the order the data flows
 #: (``"total"`` comes last and is their sum).
@@ -220,3 +221,46 @@ def attention_memory(
     T = N + 1
     per_head = T * T * bytes_per_value
     return {"N": N, "T": T, "per_head": per_head, "per_layer": per_head * heads * batch}
+
+
+#: The parts of :func:`parameter_breakdown`, in the order data meets them.
+PARAMETER_PARTS: tuple[str, ...] = (
+    "patch embedding", "class token", "position embedding", "attention", "MLP", "LayerNorms", "head",
+)
+
+
+def parameter_breakdown(config_or_model: ViTConfig | ViT) -> dict[str, int]:
+    """A ViT's parameters, part by part (a config is built on the meta device).
+
+    Returns:
+        ``{part: count}`` for each of :data:`PARAMETER_PARTS`, plus ``"total"``,
+        which equals :func:`~vit_tutorial.model.count_parameters`.
+    """
+    if isinstance(config_or_model, ViTConfig):
+        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+            model = ViT(config_or_model)
+    elif isinstance(config_or_model, ViT):
+        model = config_or_model
+    else:
+        raise ValueError(f"expected a ViTConfig or a ViT, got {type(config_or_model).__name__}")
+    parts = dict.fromkeys(PARAMETER_PARTS, 0)
+    for name, p in model.named_parameters():
+        if name.startswith("patch_embed."):
+            part = "patch embedding"
+        elif name.startswith("cls_token."):
+            part = "class token"
+        elif name.startswith("pos_embed."):
+            part = "position embedding"
+        elif ".attn." in name:
+            part = "attention"
+        elif ".mlp." in name:
+            part = "MLP"
+        elif "norm" in name:
+            part = "LayerNorms"
+        elif name.startswith("head."):
+            part = "head"
+        else:  # pragma: no cover - every parameter of ViT is matched above
+            raise ValueError(f"unexpected parameter {name}")
+        parts[part] += p.numel()
+    parts["total"] = sum(parts[k] for k in PARAMETER_PARTS)
+    return parts

@@ -2,8 +2,9 @@
 the whole model's shapes, size and cost.
 
 Every plotting function returns a matplotlib ``Figure`` and never calls
-``plt.show()``. :func:`parameter_breakdown` computes what
-:func:`plot_model_cost` shows: a model's parameters, part by part.
+``plt.show()``. :func:`~vit_tutorial.flops.parameter_breakdown` (re-exported
+here) computes what :func:`plot_model_cost` shows: a model's parameters, part
+by part; the figures only draw.
 """
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..config import ViTConfig
-from ..flops import vit_flops
-from ..model import ViT
+from ..flops import PARAMETER_PARTS, parameter_breakdown, vit_flops  # re-exported: chapter 8 imports them from viz
 
 __all__ = [
     "plot_norm_placement",
@@ -219,49 +219,6 @@ def plot_shape_flow(steps: Sequence[tuple[str, Sequence[int]]], title: str | Non
     if title:
         ax.set_title(title, fontsize=11)
     return fig
-
-
-#: The parts of :func:`parameter_breakdown`, in the order data meets them.
-PARAMETER_PARTS: tuple[str, ...] = (
-    "patch embedding", "class token", "position embedding", "attention", "MLP", "LayerNorms", "head",
-)
-
-
-def parameter_breakdown(config_or_model: ViTConfig | ViT) -> dict[str, int]:
-    """A ViT's parameters, part by part (a config is built on the meta device).
-
-    Returns:
-        ``{part: count}`` for each of :data:`PARAMETER_PARTS`, plus ``"total"``,
-        which equals :func:`~vit_tutorial.model.count_parameters`.
-    """
-    if isinstance(config_or_model, ViTConfig):
-        with torch.device("meta"):  # shapes only: no memory, no initialisation cost
-            model = ViT(config_or_model)
-    elif isinstance(config_or_model, ViT):
-        model = config_or_model
-    else:
-        raise ValueError(f"expected a ViTConfig or a ViT, got {type(config_or_model).__name__}")
-    parts = dict.fromkeys(PARAMETER_PARTS, 0)
-    for name, p in model.named_parameters():
-        if name.startswith("patch_embed."):
-            part = "patch embedding"
-        elif name.startswith("cls_token."):
-            part = "class token"
-        elif name.startswith("pos_embed."):
-            part = "position embedding"
-        elif ".attn." in name:
-            part = "attention"
-        elif ".mlp." in name:
-            part = "MLP"
-        elif "norm" in name:
-            part = "LayerNorms"
-        elif name.startswith("head."):
-            part = "head"
-        else:  # pragma: no cover - every parameter of ViT is matched above
-            raise ValueError(f"unexpected parameter {name}")
-        parts[part] += p.numel()
-    parts["total"] = sum(parts[k] for k in PARAMETER_PARTS)
-    return parts
 
 
 # What plot_model_cost draws: (legend label, colour, parameter parts, FLOP parts).
