@@ -61,3 +61,29 @@ def test_attention_cost(tmp_path):
     kinds = {r["kind"] for r in doc["rows"]}
     assert kinds == {"global, explicit", "global, fused", "window 8x8", "spatial reduction R=4"}
     assert all(r["seconds"] > 0 and r["flops"] > 0 for r in doc["rows"])
+
+
+def test_data_hunger_synthetic(tmp_path):
+    doc = _run("data_hunger_synthetic.py", tmp_path, "--seeds", "0")
+    assert doc["complete"] is True
+    assert sorted({r["train_images"] for r in doc["rows"]}) == [100, 300]
+    n_test = doc["settings"]["n_test"]
+    for r in doc["rows"]:
+        assert 0.0 <= r["test_accuracy"] <= 1.0 and len(r["test_correct"]) == 2 * ((n_test + 7) // 8)
+        assert r["chosen_epoch"] in [e for e, _ in r["val_curve"]]
+
+
+def test_patch_permutation(tmp_path):
+    doc = _run("patch_permutation.py", tmp_path, "--seeds", "0", "--order", "cnn:none", "vit:positions")
+    assert [(r["model"].split()[0], r["arm"]) for r in doc["rows"]] == [("SmallCNN", "none"), ("ViT-Tiny", "positions")]
+    assert sorted(doc["settings"]["permutations"]["positions"]) == list(range(16))
+
+
+def test_depth_layerscale(tmp_path):
+    doc = _run("depth_layerscale.py", tmp_path, "--seeds", "0", "--lrs", "1e-3")
+    assert doc["complete"] is True
+    assert [r["model"] for r in doc["rows"]] == ["4 blocks", "12 blocks", "12 blocks + LayerScale"]
+    for r in doc["rows"]:
+        L = r["depth"]
+        for key in ("trained", "untrained"):
+            assert len(r[key]["consecutive_columns"]) == L - 1 and len(r[key]["entropy_share"]) == L
