@@ -293,15 +293,20 @@ def plot_training_curves(histories: list[dict] | Mapping[str, list[dict]], title
     ax_loss.set_ylabel("cross-entropy (log scale)")
     ax_err.set_ylabel("error rate, % (log scale)")
     for ax in (ax_loss, ax_err):
-        _plain_log_axis(ax)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        _finish_epoch_axis(ax)
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _finish_epoch_axis(ax) -> None:
+    """A log y axis with plain tick labels, whole epochs on x, a grid and the legend."""
+    _plain_log_axis(ax)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
 
 
 def plot_accuracy_runs(
@@ -329,12 +334,8 @@ def plot_accuracy_runs(
     if target is not None:
         ax.axhline(100 * (1 - target), color="0.3", linestyle=":", linewidth=1)
         ax.text(1, 100 * (1 - target) * 0.9, f"{target:.0%} accuracy", fontsize=8, va="top", color="0.3")
-    _plain_log_axis(ax)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
     ax.set_ylabel("test error rate, % (log scale)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    _finish_epoch_axis(ax)
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
