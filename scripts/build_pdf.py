@@ -9,7 +9,9 @@ Steps, all offline and with tools from Debian or PyPI only:
    internal links that are anchors (``#document-notebooks/05_self_attention``).
 2. That page is copied next to its ``_static``/``_images`` folders and given a
    print stylesheet: no navigation bars or buttons, every chapter on a new page,
-   solutions shown (the PDF is the reader's book, not a handout), code wrapped
+   solutions shown (the PDF is the reader's book, not a handout), the notebooks'
+   stored widget state and the offline widget embedder (which the single-page build
+   leaves out) so the explorers print in their stored state, code wrapped
    instead of cut off, and Noto CJK (Debian's ``fonts-noto-cjk``) as the fallback
    font for the Chinese terms.
 3. ``chromium --headless --print-to-pdf`` prints it. ``--virtual-time-budget``
@@ -24,6 +26,7 @@ an existing file at ``--out`` is replaced only with ``--force``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -32,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["PRINT_CSS", "find_chromium", "build_singlehtml", "prepare_print_page", "print_pdf", "main"]
+__all__ = ["PRINT_CSS", "find_chromium", "build_singlehtml", "widget_state", "prepare_print_page", "print_pdf", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,9 +58,10 @@ body, .bd-article { font-family: "Noto Sans", "DejaVu Sans", "Noto Sans CJK SC",
 .bd-article * { max-width: 100%; }
 .bd-article p, .bd-article li, .bd-article code { overflow-wrap: anywhere; }
 /* in table cells "anywhere" would also shrink the columns' minimum width and split
-   headers letter by letter; break-word only breaks a word that cannot fit */
-.bd-article td, .bd-article th { overflow-wrap: break-word !important; word-break: normal !important; hyphens: manual; }
-.bd-article th { white-space: nowrap; }
+   headers letter by letter; break-word only breaks a word that cannot fit. A table wider
+   than the sheet would make Chromium shrink the whole book to fit it. */
+.bd-article td, .bd-article th, .bd-article td p, .bd-article th p { overflow-wrap: break-word !important;
+  word-break: normal !important; }
 .bd-article td code { overflow-wrap: anywhere; }
 .pst-scrollable-table-container, .table-wrapper, .output, .cell_output { overflow: visible !important; }
 mjx-container[display="true"] { overflow: hidden; }
@@ -145,13 +149,39 @@ def build_singlehtml(workdir: Path, source: Path = ROOT) -> Path:
     return pages[0]
 
 
-def prepare_print_page(page: Path) -> Path:
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def widget_state(notebooks: list[Path]) -> dict:
+    """The ipywidgets state stored in ``notebooks``, merged into one (model ids are unique)."""
+    merged: dict = {}
+    for nb in notebooks:
+        meta = json.loads(nb.read_text(encoding="utf-8")).get("metadata", {})
+        merged.update(meta.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {}))
+    return {"state": merged, "version_major": 2, "version_minor": 0}
+
+
+def _widget_scripts(state: dict) -> str:
+    """What myst-nb puts on a page with widgets, which the single-page build leaves out:
+    the stored state and the offline embedder (see book/vendor/README.md)."""
+    if not state["state"]:
+        return ""
+    data = json.dumps(state).replace("</", "<\\/")
+    return (f'<script type="{WIDGET_STATE}">{data}</script>\n'
+            '<script src="_static/requirejs/require.js"></script>\n'
+            '<script src="_static/widgets-requirejs-config.js"></script>\n'
+            '<script src="_static/jupyter-widgets/embed-amd.js"></script>\n')
+
+
+def prepare_print_page(page: Path, notebooks: list[Path] | None = None) -> Path:
     """Copy ``page`` to the root of its build (so ``_static``/``_images`` resolve) with
-    the print stylesheet and script added; return the new page."""
+    the print stylesheet, the widget state of ``notebooks`` and the script that opens
+    dropdowns added; return the new page."""
     html = page.read_text(encoding="utf-8")
     if "</head>" not in html:
         raise ValueError(f"expected an HTML page with a </head>, got {page}")
-    extra = f"<style media=\"all\">{PRINT_CSS}</style>\n<script>{OPEN_JS}</script>\n</head>"
+    widgets = _widget_scripts(widget_state(notebooks)) if notebooks else ""
+    extra = f"<style media=\"all\">{PRINT_CSS}</style>\n{widgets}<script>{OPEN_JS}</script>\n</head>"
     html = html.replace("</head>", extra, 1)
     # Cross-references to the page itself (glossary terms, citations) are written as
     # "book/intro.html#anchor", relative to the wrong folder; in the PDF they must be
@@ -207,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="vit-pdf-"))
     try:
         print("build_pdf: building the single-page HTML ...", flush=True)
-        page = prepare_print_page(build_singlehtml(work))
+        notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+        page = prepare_print_page(build_singlehtml(work), notebooks)
         print(f"build_pdf: printing {page.name} with {chromium} ...", flush=True)
         fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".tmp-", suffix=".pdf")
         os.close(fd)

@@ -141,3 +141,17 @@ def test_print_page_rewrites_self_links(tmp_path):
         bad = tmp_path / "bad.html"
         bad.write_text("<p>no head</p>", encoding="utf-8")
         build_pdf.prepare_print_page(bad)
+
+
+def test_print_page_carries_the_notebooks_widget_state(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(json.dumps({"cells": [], "metadata": {"widgets": {build_pdf.WIDGET_STATE: {
+        "state": {"abc": {"model_name": "IntSliderModel", "state": {"description": "</script>"}}},
+        "version_major": 2, "version_minor": 0}}}}), encoding="utf-8")
+    page = tmp_path / "book" / "intro.html"
+    page.parent.mkdir()
+    page.write_text("<html><head></head><body></body></html>", encoding="utf-8")
+    html = build_pdf.prepare_print_page(page, [nb]).read_text(encoding="utf-8")
+    assert build_pdf.WIDGET_STATE in html and '"abc"' in html
+    assert "_static/jupyter-widgets/embed-amd.js" in html and "_static/requirejs/require.js" in html
+    assert html.count("</script>") == html.count("<script")  # the state cannot close its own tag
