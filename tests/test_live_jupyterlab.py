@@ -164,6 +164,16 @@ def _open(browser, server, name, shots):
     return page, errors
 
 
+def _attach_all(page) -> None:
+    n = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    for i in range(n):
+        page.evaluate("i => window.jupyterapp.shell.currentWidget.content.scrollToItem(i, 'start')", i)
+        page.wait_for_timeout(40)
+    page.wait_for_function("n => document.querySelectorAll('.jp-Notebook .jp-Cell').length >= n", arg=n,
+                           timeout=30_000)
+    page.wait_for_timeout(500)
+
+
 def _check_animations(page, anims, when: str) -> None:
     """Each animation's <img> has a nonzero box once its cell is on screen (no click needed)."""
     for k in range(anims.count()):
@@ -219,6 +229,10 @@ def test_restart_and_run_all_as_a_learner(browser, server, shots, name):
         assert "Error displaying widget" not in text and "Traceback (most recent call last)" not in text
         assert page_errors == [], page_errors
 
+        # JupyterLab's windowing attaches cells lazily: bring every cell in once,
+        # so that the checks below see the whole notebook.
+        _attach_all(page)
+
         # -- MyST: admonitions, exercises and solutions are HTML, not raw text
         md = page.locator(".jp-MarkdownCell .jp-RenderedMarkdown, .jp-MarkdownCell .myst")
         rendered = "\n".join(md.all_inner_texts())
@@ -229,6 +243,12 @@ def test_restart_and_run_all_as_a_learner(browser, server, shots, name):
             admonition = page.locator("aside.myst-admonition").first
             assert admonition.count(), "no admonition rendered"
             _shot(admonition, shots / f"{stem}_admonition.png")
+        for role in ("{ref}`", "{doc}`"):
+            cell = next((c for c in cells if c["type"] == "markdown" and role in c["source"]), None)
+            if cell is not None:  # rendered as a link
+                node = page.locator(".jp-Notebook .jp-Cell").nth(cell["i"])
+                assert node.locator(".myst a[href]").count(), f"cell {cell['i']}: {role} not rendered as a link"
+                _shot(node, shots / f"{stem}_role_{role[1:4]}.png")
         n_ex = sources.count("{exercise}")
         ids = set(page.locator("aside.myst-exercise[id]:not([id=''])").evaluate_all("els => els.map(e => e.id)"))
         assert len(ids) == n_ex, (ids, n_ex)
@@ -295,6 +315,7 @@ def test_restart_and_run_all_as_a_learner(browser, server, shots, name):
                           anims: Array.from(document.querySelectorAll('.jp-OutputArea-output'))
                                   .filter(e => e.textContent.includes('Once')).map(e => e.innerHTML.slice(0, 300))}; }""")
                 pytest.fail(f"after reopening, {n_anims} animation(s) missing: {info}")
+            _attach_all(page)
             anims = page.locator("img[id^='_anim_img']")
             _check_animations(page, anims, "after reopening")
     finally:
