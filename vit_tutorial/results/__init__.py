@@ -99,6 +99,13 @@ SCHEMAS: dict[str, ResultSchema] = {
     "attention_cost": ResultSchema("experiment", _EXP, (
         "kind", "side", "tokens", "seconds", "peak_memory_bytes", "flops")),
     "data_hunger": ResultSchema("experiment", _EXP, _TRAINED),
+    "data_hunger_synthetic": ResultSchema("experiment", (*_EXP, "complete"), (
+        "model", "seed", "train_images", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct")),
+    "patch_permutation": ResultSchema("experiment", (*_EXP, "complete"), (
+        "model", "arm", "seed", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct")),
+    "depth_layerscale": ResultSchema("experiment", (*_EXP, "complete"), (
+        "model", "depth", "layer_scale", "seed", "lr", "epochs", "parameters", "val_accuracy", "test_accuracy",
+        "test_correct", "trained", "untrained")),
     "locality": ResultSchema("experiment", _EXP, (*_TRAINED, "patch_size")),
     "recipe_validation": ResultSchema("experiment", (*_EXP, "complete", "budget"), (
         "arm", "model", "seed", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct",
