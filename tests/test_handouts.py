@@ -140,8 +140,9 @@ def test_refuses_to_overwrite_other_files(tmp_path):
     assert [p.name for p in out.iterdir()] == [NOTEBOOKS[0].name]
 
 
-# Cheap chapters (chapter 4 now trains 6 small models before its first exercise).
-RUN = ["01_images_to_patches.ipynb", "02_patch_embedding.ipynb", "07_head_and_loss.ipynb"]
+# Two cheap chapters, to keep the run under 2 minutes (chapter 4 trains six small
+# models before its first exercise); the other handouts are checked statically above.
+RUN = ["01_images_to_patches.ipynb", "07_head_and_loss.ipynb"]
 
 
 @pytest.mark.slow
