@@ -223,8 +223,9 @@ def test_distance_renormalisation_and_reduce():
         r, c = divmod(i, cols)
         j = r * cols + (c + 1 if c + 1 < cols else c - 1)
         nb[0, :, 0, 1 + i, 1 + j] = 1.0
+    nb[0, :, 0, 0, 0] = 1.0  # the class token attends to itself: every row is a distribution
     nb[0, 1] = 0.0
-    nb[0, 1, 0, :, 0] = 1.0
+    nb[0, 1, 0, 0, 0] = 1.0
     nb[0, 1, 0, 1:, 1:] = torch.eye(N)  # image 1: self only
     per_image = mean_attention_distance(nb, 2, 3, reduce="none")
     assert per_image.shape == (1, 2, 1)

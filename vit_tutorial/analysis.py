@@ -41,7 +41,7 @@ from typing import Sequence
 
 import torch
 
-from ._checks import check_choice, check_positive_int, check_rank, check_tensor
+from ._checks import check_choice, check_distribution, check_positive_int, check_rank, check_tensor
 
 __all__ = [
     "stack_attentions",
@@ -135,6 +135,7 @@ def stack_attentions(attentions: Sequence[torch.Tensor] | torch.Tensor) -> torch
         raise ValueError(f"self-attention matrices must be square (T, T), got {T}x{S}")
     if not stacked.is_floating_point():
         raise ValueError(f"attentions must be floating point, got {stacked.dtype}")
+    check_distribution(stacked, "attentions")  # softmax weights, not logits, NaN or rescaled rows
     return stacked.float()
 
 
@@ -415,8 +416,9 @@ def collect_attentions(model: torch.nn.Module, images: torch.Tensor, batch_size:
         with torch.no_grad():
             for x in images.split(max(1, size)):
                 out = model(x, return_attention=True)
-                if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], (list, tuple))):
-                    raise ValueError("model(images, return_attention=True) must return (logits, [L attention tensors])")
+                if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], (list, tuple)) and out[1]):
+                    raise ValueError("model(images, return_attention=True) must return (logits, [L attention tensors]) "
+                                     "with L >= 1")
                 parts.append([a.detach().cpu() for a in out[1]])
     except TypeError as exc:
         raise ValueError(

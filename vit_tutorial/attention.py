@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_heads, check_rank
+from ._checks import check_dtype_like, check_heads, check_rank
 
 __all__ = ["scaled_dot_product_attention", "MultiHeadSelfAttention"]
 
@@ -40,6 +40,10 @@ def scaled_dot_product_attention(
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor) or t.dim() < 2:
             raise ValueError(f"{name} must be a tensor of shape (..., tokens, d), got {getattr(t, 'shape', type(t))}")
+    if not q.is_floating_point():
+        raise TypeError(f"q, k and v must be floating point, got q of {q.dtype}; convert with q.float()")
+    for name, t in (("k", k), ("v", v)):
+        check_dtype_like(t, name, dtype=q.dtype)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"q and k must have the same last dimension d, got {q.shape[-1]} and {k.shape[-1]}")
     if k.shape[-2] != v.shape[-2]:
@@ -109,6 +113,7 @@ class MultiHeadSelfAttention(nn.Module):
         B, T, D = x.shape
         if D != self.dim:
             raise ValueError(f"x has width D={D}, but the attention layer expects dim={self.dim}")
+        check_dtype_like(x, "x", self)
         q, k, v = self.split_heads(x)  # each (B, h, T, d)
         p = self.attention_dropout if self.training else 0.0
         if fast and not return_attention:

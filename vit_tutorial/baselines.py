@@ -26,7 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_rank
+from ._checks import check_dtype_like, check_positive_int, check_rank
 
 __all__ = ["SmallCNN"]
 
@@ -62,6 +62,7 @@ class SmallCNN(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Classify ``images`` (B, C, H, W); returns logits (B, classes)."""
         check_rank(images, 4, "images", "(B, C, H, W)")
+        check_dtype_like(images, "images", self)
         B, C, H, W = images.shape
         if C != self.in_channels:
             raise ValueError(f"images have {C} channels, but the network expects in_channels={self.in_channels}")

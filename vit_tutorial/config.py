@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ._checks import check_choice, check_divisible, check_fields, check_heads, check_positive_int
+from ._checks import check_choice, check_divisible, check_fields, check_finite_number, check_heads, check_positive_int
 
 __all__ = ["ViTConfig", "vit_config", "PRESETS", "DEFAULT_POS_INIT_STD"]
 
@@ -85,8 +85,11 @@ class ViTConfig:
         check_choice(self.init, ("trunc_2sigma", "timm", "official"), "init")
         for name in ("dropout", "attention_dropout"):
             p = getattr(self, name)
-            if not 0.0 <= p < 1.0:
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {p!r}")
+        check_finite_number(self.layer_norm_eps, "layer_norm_eps", low=0.0, low_open=True)
+        if not isinstance(self.qkv_bias, bool):
+            raise ValueError(f"qkv_bias must be True or False, got {self.qkv_bias!r}")
 
     @property
     def grid_size(self) -> int:

@@ -37,6 +37,7 @@ moves by a random whole number of pixels (up to ``max_shift``) along each axis.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,13 @@ class Split:
                 f"images and labels must have the same length, got {self.images.shape[0]} images "
                 f"and {self.labels.shape[0]} labels"
             )
+        if not self.images.is_floating_point():
+            hint = "; convert uint8 pixels with images.float() / 255, then standardise" if self.images.dtype == torch.uint8 else ""
+            raise TypeError(f"images must be a floating-point tensor (standardised pixels), got {self.images.dtype}{hint}")
+        if self.labels.dtype == torch.bool or self.labels.is_floating_point() or self.labels.is_complex():
+            raise TypeError(f"labels must be an integer tensor of class indices (int64), got {self.labels.dtype}")
+        if self.labels.numel() and int(self.labels.min()) < 0:
+            raise ValueError(f"labels must be class indices >= 0, got a minimum of {int(self.labels.min())}")
 
     def __len__(self) -> int:
         return self.labels.shape[0]
@@ -123,6 +131,14 @@ class DataSplits:
                 raise TypeError(f"{field} must be a Split, got {type(getattr(self, field)).__name__}")
         if self.val is not None and not isinstance(self.val, Split):
             raise TypeError(f"val must be a Split or None, got {type(self.val).__name__}")
+        K = self.num_classes
+        if isinstance(K, bool) or not isinstance(K, int) or K < 1:
+            raise ValueError(f"num_classes must be a positive integer, got {K!r}")
+        for field in ("train", "test", "val"):
+            split = getattr(self, field)
+            if split is not None and len(split) and int(split.labels.max()) >= K:
+                raise ValueError(f"the {field} split has label {int(split.labels.max())}, but num_classes is {K} "
+                                 f"(labels 0..{K - 1})")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -148,8 +164,8 @@ class DataSplits:
         """
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction <= 1.0:
             raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ValueError(f"seed must be an integer, got {seed!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
         labels = self.train.labels.cpu().numpy()
         rng = np.random.default_rng(seed)
         keep = []
@@ -323,8 +339,11 @@ def random_affine(
         A new tensor of shape (B, C, H, W).
     """
     check_rank(images, 4, "images", "(B, C, H, W)")
+    if not images.is_floating_point():
+        raise TypeError(f"images must be a floating-point tensor (the affine resampling interpolates), got {images.dtype}")
+
     def number(value: object) -> bool:
-        return not isinstance(value, bool) and isinstance(value, (int, float))
+        return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
     if not number(max_shift) or max_shift < 0:
         raise ValueError(f"max_shift must be a number >= 0 (pixels), got {max_shift!r}")

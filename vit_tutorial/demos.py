@@ -69,6 +69,8 @@ def patch_features(image: torch.Tensor, patch_size: int = 16) -> dict[str, torch
     """
     image = check_rgb_image(image)
     P = check_positive_int(patch_size, "patch_size")
+    if P < 2:
+        raise ValueError(f"patch_size must be >= 2: a 1-pixel patch has no texture or edge to measure, got {P}")
     C, H, W = image.shape
     check_divisible(H, P, "height")
     check_divisible(W, P, "width")

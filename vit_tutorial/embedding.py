@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_divisible, check_positive_int, check_rank
+from ._checks import check_divisible, check_dtype_like, check_positive_int, check_rank
 from .patches import patchify
 
 __all__ = [
@@ -58,6 +58,7 @@ class PatchEmbedding(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Embed ``images`` (B, C, H, W) into tokens (B, N, D)."""
         _check_images(images, self.in_channels, self.patch_size)
+        check_dtype_like(images, "images", self)
         x = self.proj(images)  # (B, D, H/P, W/P)
         x = x.flatten(2)  # (B, D, N)
         return x.transpose(1, 2)  # (B, N, D)
@@ -82,6 +83,7 @@ class LinearPatchEmbedding(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Embed ``images`` (B, C, H, W) into tokens (B, N, D)."""
         _check_images(images, self.in_channels, self.patch_size)
+        check_dtype_like(images, "images", self)
         return self.proj(patchify(images, self.patch_size))  # (B, N, D)
 
 
@@ -109,6 +111,8 @@ def copy_conv_to_linear(conv: PatchEmbedding, linear: LinearPatchEmbedding) -> L
     """
     _check_pair(conv, linear)
     D = conv.dim
+    if conv.proj.bias is None or linear.proj.bias is None:
+        raise ValueError("both embeddings need a bias to copy (got a conv or linear layer built with bias=False)")
     linear.proj.weight.copy_(conv.proj.weight.reshape(D, -1))  # (D, C*P*P)
     linear.proj.bias.copy_(conv.proj.bias)
     return linear

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_rank
+from ._checks import check_dtype_like, check_finite_number, check_heads, check_positive_int, check_rank
 from .attention import MultiHeadSelfAttention
 
 __all__ = ["MLP", "EncoderBlock", "Encoder"]
@@ -36,6 +36,9 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the MLP to each token of ``x`` (B, T, D) independently."""
+        check_dtype_like(x, "x", self)
+        if x.dim() == 0 or x.shape[-1] != self.fc1.in_features:
+            raise ValueError(f"x must have width D={self.fc1.in_features} in its last dimension, got shape {tuple(x.shape)}")
         return self.drop(self.fc2(self.drop(self.act(self.fc1(x)))))  # (B, T, D)
 
 
@@ -65,6 +68,8 @@ class EncoderBlock(nn.Module):
         qkv_bias: bool = True,
     ) -> None:
         super().__init__()
+        check_heads(dim, heads)
+        check_finite_number(layer_norm_eps, "layer_norm_eps", low=0.0, low_open=True)
         self.norm1 = nn.LayerNorm(dim, eps=layer_norm_eps)
         self.attn = MultiHeadSelfAttention(
             dim, heads, qkv_bias=qkv_bias, attention_dropout=attention_dropout, dropout=dropout
@@ -81,6 +86,7 @@ class EncoderBlock(nn.Module):
             (B, T, D), or ``(output, weights)`` with weights (B, h, T, T).
         """
         check_rank(x, 3, "x", "(B, T, D)")
+        check_dtype_like(x, "x", self)
         if return_attention:
             a, weights = self.attn(self.norm1(x), return_attention=True)  # (B, T, D), (B, h, T, T)
         else:

@@ -84,14 +84,29 @@ _TIMM_LAYER_RE = re.compile(
 _HF_IGNORED = re.compile(r"^pooler\.dense\.(weight|bias)$")
 
 
+def _put(out: dict, origin: dict, target: str, key: str, value: object) -> None:
+    """``out[target] = value``, refusing a second source key for the same target and a non-tensor value."""
+    if not isinstance(key, str):
+        raise ValueError(f"state_dict keys must be strings, got {key!r} ({type(key).__name__})")
+    if not isinstance(value, torch.Tensor):
+        raise ValueError(f"state_dict[{key!r}] must be a torch.Tensor, got {type(value).__name__}")
+    if target in origin:
+        raise ValueError(f"the keys {origin[target]!r} and {key!r} both map to {target!r}; keep only one of them")
+    origin[target] = key
+    out[target] = value
+
+
 def _from_hf(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     out: dict[str, torch.Tensor] = {}
+    origin: dict[str, str] = {}
     parts: dict[tuple[int, str], dict[str, torch.Tensor]] = {}
     unexpected = []
     for key, value in sd.items():
+        if not isinstance(key, str):
+            raise ValueError(f"state_dict keys must be strings, got {key!r} ({type(key).__name__})")
         k = key[4:] if key.startswith("vit.") else key
         if k in _HF_TOP:
-            out[_HF_TOP[k]] = value
+            _put(out, origin, _HF_TOP[k], key, value)
             continue
         if _HF_IGNORED.match(k):
             continue
@@ -102,15 +117,19 @@ def _from_hf(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             continue
         i, kind = int(m.group(1)), m.group(3)
         if target.startswith("attn.qkv:"):
-            parts.setdefault((i, kind), {})[target[-1]] = value
+            _put(parts.setdefault((i, kind), {}), origin, f"encoder.blocks.{i}.attn.{target[-1]}.{kind}", key, value)
+            parts[(i, kind)][target[-1]] = parts[(i, kind)].pop(f"encoder.blocks.{i}.attn.{target[-1]}.{kind}")
         else:
-            out[f"encoder.blocks.{i}.{target}.{kind}"] = value
+            _put(out, origin, f"encoder.blocks.{i}.{target}.{kind}", key, value)
     if unexpected:
         raise ValueError(f"unexpected keys for source 'hf': {unexpected[:8]}{' ...' if len(unexpected) > 8 else ''}")
     for (i, kind), qkv in parts.items():
         missing = [p for p in "qkv" if p not in qkv]
         if missing:
             raise ValueError(f"layer {i} is missing the {', '.join(missing)} projection {kind}")
+        shapes = {p: tuple(qkv[p].shape) for p in "qkv"}
+        if len(set(shapes.values())) > 1:
+            raise ValueError(f"layer {i}'s q, k and v {kind}s must have the same shape, got {shapes}")
         # Stack the three (D, D) weights (or (D,) biases) into (3D, D) / (3D,).
         out[f"encoder.blocks.{i}.attn.qkv.{kind}"] = torch.cat([qkv["q"], qkv["k"], qkv["v"]], dim=0)
     return out
@@ -118,12 +137,15 @@ def _from_hf(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def _from_timm(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     out: dict[str, torch.Tensor] = {}
+    origin: dict[str, str] = {}
     unexpected = []
     for key, value in sd.items():
+        if not isinstance(key, str):
+            raise ValueError(f"state_dict keys must be strings, got {key!r} ({type(key).__name__})")
         if key in _TIMM_TOP:
-            out[_TIMM_TOP[key]] = value
+            _put(out, origin, _TIMM_TOP[key], key, value)
         elif m := _TIMM_LAYER_RE.match(key):
-            out[f"encoder.blocks.{m.group(1)}.{m.group(2)}.{m.group(3)}"] = value
+            _put(out, origin, f"encoder.blocks.{m.group(1)}.{m.group(2)}.{m.group(3)}", key, value)
         else:
             unexpected.append(key)
     if unexpected:
@@ -162,6 +184,8 @@ def convert_state_dict(
         raise ValueError(f"unknown state-dict source {source!r}; expected one of {', '.join(map(repr, SOURCES))}")
     if not isinstance(state_dict, Mapping):
         raise ValueError(f"state_dict must be a mapping of names to tensors, got {type(state_dict).__name__}")
+    if config is not None and not isinstance(config, ViTConfig):
+        raise ValueError(f"config must be a ViTConfig or None, got {type(config).__name__}")
     out = _from_hf(state_dict) if source == "hf" else _from_timm(state_dict)
 
     layers = {int(k.split(".")[2]) for k in out if k.startswith("encoder.blocks.")}

@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from ._checks import check_rank
+from ._checks import check_instance, check_rank
 from .config import DEFAULT_POS_INIT_STD, ViTConfig
 from .embedding import PatchEmbedding
 from .encoder import Encoder
@@ -36,6 +36,7 @@ class ViT(nn.Module):
         super().__init__()
         if not isinstance(config, ViTConfig):
             raise ValueError(f"config must be a ViTConfig, got {type(config).__name__}")
+        config.__post_init__()  # a config changed after construction (c.image_size = 30) is checked again
         self.config = c = config
         self.patch_embed = PatchEmbedding(c.in_channels, c.dim, c.patch_size)
         self.cls_token = ClassToken(c.dim)
@@ -198,4 +199,5 @@ def at_resolution(model: ViT, image_size: int, mode: str = "bicubic") -> ViT:
 
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters of ``model``."""
+    check_instance(model, nn.Module, "model")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_divisible, check_positive_int, check_rank
+from ._checks import check_divisible, check_pair, check_positive_int, check_rank
 
 __all__ = ["patchify", "unpatchify", "num_patches"]
 
 
 def num_patches(image_size: int | tuple[int, int], patch_size: int) -> int:
     """Return N = HW / P^2 for an image of ``image_size`` (an int means square)."""
-    H, W = (image_size, image_size) if isinstance(image_size, int) else image_size
+    H, W = check_pair(image_size, "image_size")
     check_positive_int(patch_size, "patch_size")
     check_divisible(H, patch_size, "height")
     check_divisible(W, patch_size, "width")
@@ -67,7 +67,7 @@ def unpatchify(
     check_rank(patches, 3, "patches", "(B, N, P*P*C)")
     P = check_positive_int(patch_size, "patch_size")
     C = check_positive_int(channels, "channels")
-    H, W = (image_size, image_size) if isinstance(image_size, int) else image_size
+    H, W = check_pair(image_size, "image_size")
     check_divisible(H, P, "height")
     check_divisible(W, P, "width")
     B, N, K = patches.shape

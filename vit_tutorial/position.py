@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_positive_int, check_rank
+from ._checks import check_finite_number, check_pair, check_positive_int, check_rank
 
 __all__ = [
     "trunc_normal_init",
@@ -138,10 +138,11 @@ def sincos_2d_position_embedding(
         Tensor of shape (rows*cols [+1], D), rows in the patch order of
         :func:`~vit_tutorial.patches.patchify`.
     """
-    rows, cols = (grid_size, grid_size) if isinstance(grid_size, int) else grid_size
-    check_positive_int(rows, "grid rows")
-    check_positive_int(cols, "grid cols")
+    rows, cols = check_pair(grid_size, "grid")
     check_positive_int(dim, "dim")
+    check_finite_number(temperature, "temperature", low=0.0, low_open=True)
+    if not isinstance(class_token, bool):
+        raise ValueError(f"class_token must be True or False, got {class_token!r}")
     if dim % 4 != 0:
         raise ValueError(f"dim must be a multiple of 4 for a 2-D sin-cos table, got {dim}")
     y, x = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")  # (rows, cols)
@@ -187,10 +188,15 @@ def resize_position_embedding(
     check_rank(table, 3, "table", "(1, T, D)")
     if mode not in ("bicubic", "bilinear"):
         raise ValueError(f"unknown mode {mode!r}; expected 'bicubic' or 'bilinear'")
-    new_rows, new_cols = (new_grid, new_grid) if isinstance(new_grid, int) else new_grid
-    check_positive_int(new_rows, "new grid rows")
-    check_positive_int(new_cols, "new grid cols")
+    new_rows, new_cols = check_pair(new_grid, "new grid")
+    if table.shape[0] != 1:
+        raise ValueError(f"table must have shape (1, T, D) (one table, not a batch), got {tuple(table.shape)}")
+    if not table.is_floating_point():
+        raise TypeError(f"table must be a floating-point tensor (interpolation), got {table.dtype}; use table.float()")
     _, T, D = table.shape
+    if isinstance(num_prefix_tokens, bool) or not isinstance(num_prefix_tokens, int) or not 0 <= num_prefix_tokens < T:
+        raise ValueError(f"num_prefix_tokens must be an integer in [0, {T - 1}] for a table of {T} tokens, "
+                         f"got {num_prefix_tokens!r}")
     prefix, grid = table[:, :num_prefix_tokens], table[:, num_prefix_tokens:]  # (1, p, D), (1, n, D)
     n = T - num_prefix_tokens
     side = math.isqrt(n)

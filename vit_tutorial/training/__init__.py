@@ -12,7 +12,18 @@
 * :mod:`~vit_tutorial.training.cli` - ``python -m vit_tutorial.train``.
 """
 from .augment import SEED_STRIDE, augment, augmentation_generator
-from .checkpoint import BUNDLED_CHECKPOINT, STATE_FILE, load_checkpoint, load_state, save_checkpoint, save_state
+from .checkpoint import (
+    BUNDLED_CHECKPOINT,
+    CHECKPOINT_FILES,
+    STATE_FILE,
+    checkpoint_files,
+    load_checkpoint,
+    load_state,
+    read_state,
+    save_checkpoint,
+    save_state,
+    strict_json,
+)
 from .cli import DATASET_MODEL_DEFAULTS, build_parser, main
 from .distributed import (
     all_reduce_sum,
@@ -24,7 +35,7 @@ from .distributed import (
     wrap_ddp,
 )
 from .evaluate import check_model, confusion_matrix, evaluate, metric_sums, model_device, predict
-from .loop import fit, train_one_epoch
+from .loop import TrainingDiverged, check_fit_data, fit, train_one_epoch
 from .optim import decays, make_optimizer, param_groups
 from .recipe import TrainConfig, field_help
 from .schedule import learning_rate_schedule, lr_factor, make_scheduler, warmup_steps
@@ -33,7 +44,7 @@ __all__ = [
     # recipe
     "TrainConfig", "field_help",
     # the loop
-    "train_one_epoch", "fit",
+    "train_one_epoch", "fit", "check_fit_data", "TrainingDiverged",
     # its parts
     "make_optimizer", "param_groups", "decays",
     "lr_factor", "warmup_steps", "learning_rate_schedule", "make_scheduler",
@@ -42,5 +53,6 @@ __all__ = [
     "all_reduce_sum", "wrap_ddp",
     "evaluate", "predict", "confusion_matrix", "metric_sums", "model_device", "check_model",
     "BUNDLED_CHECKPOINT", "STATE_FILE", "save_checkpoint", "load_checkpoint", "save_state", "load_state",
+    "CHECKPOINT_FILES", "checkpoint_files", "strict_json", "read_state",
     "build_parser", "main", "DATASET_MODEL_DEFAULTS",
 ]

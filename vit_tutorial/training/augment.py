@@ -26,6 +26,8 @@ def augment(images: torch.Tensor, config: TrainConfig, generator: torch.Generato
     pixels (:func:`~vit_tutorial.data.random_shift`); no augmentation returns
     ``images`` itself.
     """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if config.augment_rotation or config.augment_scale:
         return random_affine(images, float(config.augment_shift), config.augment_rotation, config.augment_scale, generator)
     if config.augment_shift:
@@ -39,6 +41,9 @@ def augmentation_generator(seed: int, epoch: int, n: int) -> torch.Generator:
     It is seeded with ``seed * SEED_STRIDE + epoch`` and has already drawn the
     shuffle's ``randperm(n)``, so what it draws next is the augmentation's share.
     """
+    for name, v in (("seed", seed), ("epoch", epoch), ("n", n)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
     g = torch.Generator().manual_seed(seed * SEED_STRIDE + epoch)
     torch.randperm(n, generator=g)  # the shuffle's share of the stream
     return g

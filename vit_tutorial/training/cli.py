@@ -26,10 +26,10 @@ import torch
 from ..config import PRESETS, ViTConfig, vit_config
 from ..data import DATASETS, DataSplits, load_dataset
 from ..model import ViT, count_parameters
-from .checkpoint import STATE_FILE, save_checkpoint
-from .distributed import init_process_group_from_env, rank_and_world
+from .checkpoint import STATE_FILE, checkpoint_files, read_state, save_checkpoint
+from .distributed import init_process_group_from_env, rank_and_world, resolve_device
 from .evaluate import model_device
-from .loop import fit
+from .loop import TrainingDiverged, check_fit_data, fit
 from .recipe import TrainConfig, field_help
 
 __all__ = ["build_parser", "main", "DATASET_MODEL_DEFAULTS"]
@@ -41,6 +41,17 @@ __all__ = ["build_parser", "main", "DATASET_MODEL_DEFAULTS"]
 DATASET_MODEL_DEFAULTS: dict[str, dict] = {
     "mnist5k": {"patch_size": 7, "pos_init_std": 0.5},
 }
+
+
+def _out_dir(text: str) -> Path:
+    """``--out``'s type: a non-empty path (``''`` would silently mean the current directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a directory name, got an empty string (use . for the current directory)")
+    return Path(text)
+
+
+#: TrainConfig fields a resumed run may change: the length of the run, where it runs, how often it is scored.
+RESUMABLE_CHANGES = ("epochs", "device", "eval_every")
 
 
 def _flag(name: str) -> str:
@@ -99,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
     )
     p.add_argument("--dataset", required=True, help=f"one of: {', '.join(DATASETS)}")
-    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--out", required=True, type=_out_dir, help="output directory")
     p.add_argument("--preset", default="ViT-Tiny", help=f"model preset, one of: {', '.join(PRESETS)}")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override a ViTConfig field, e.g. --set patch_size=7 (repeatable)")
@@ -115,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "split, for a final model whose recipe was chosen on validation; by default 500 of them "
                    "are held out as the validation split, scored every epoch, and test is scored once at the end")
     p.add_argument("--resume", action="store_true", help="continue from --out/train_state.pt")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a checkpoint or run already in --out (without it, a directory holding "
+                   "model.safetensors, config.json, metrics.json or train_state.pt is refused)")
     p.add_argument("--drop-state", action="store_true",
                    help="delete train_state.pt after the last epoch (keeps only the checkpoint)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -144,8 +158,12 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Tr
     state_path = out / STATE_FILE
     if args.resume and not state_path.is_file():
         parser.error(f"--resume: no training state {state_path}; run once without --resume first")
-    if not args.resume and (state_path.is_file() or (out / "metrics.json").is_file()):
-        parser.error(f"--out {out} already holds a training run; pass --resume to continue it or choose another directory")
+    existing = checkpoint_files(out)
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite contradict each other: continue the run in --out, or replace it")
+    if not args.resume and existing and not args.overwrite:
+        parser.error(f"--out {out} already holds a training run; pass --resume to continue it, --overwrite to "
+                     f"replace it ({', '.join(existing)}), or choose another directory")
     try:
         return TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     except ValueError as exc:
@@ -155,7 +173,14 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Tr
 def _model_config(args, parser, data: DataSplits, train_config: TrainConfig) -> ViTConfig:
     """The ViTConfig from the preset, the dataset's shape, ``--set`` and ``--pos-init-std``; checked against a resumed run."""
     out = args.out
-    saved = json.loads((out / "config.json").read_text()) if args.resume and (out / "config.json").is_file() else None
+    saved = None
+    if args.resume and (out / "config.json").is_file():
+        try:
+            saved = json.loads((out / "config.json").read_text())
+            if not isinstance(saved, dict):
+                raise ValueError(f"expected a JSON object, got {type(saved).__name__}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            parser.error(f"--resume: {out / 'config.json'} is not a valid model config ({exc})")
     overrides = _parse_set(args.set, parser)
     if args.preset == "ViT-Tiny":  # the chapter's validated model for this dataset
         defaults = dict(DATASET_MODEL_DEFAULTS.get(args.dataset, {}))
@@ -168,13 +193,34 @@ def _model_config(args, parser, data: DataSplits, train_config: TrainConfig) -> 
         overrides["pos_init_std"] = saved["pos_init_std"]  # a resumed run keeps its recipe
     C, H, W = data.image_shape
     try:
-        config = vit_config(args.preset, image_size=H, in_channels=C, num_classes=data.num_classes, **overrides)
+        config = vit_config(args.preset, **{"image_size": H, "in_channels": C, "num_classes": data.num_classes,
+                                            **overrides})  # --set wins; checked against the data before writing
     except ValueError as exc:
         parser.error(f"model config for {args.dataset} ({C}x{H}x{W}): {_as_flags(str(exc))}")
     if args.resume:
-        state = torch.load(out / STATE_FILE, map_location="cpu", weights_only=True)
-        if saved is not None and ViTConfig.from_dict(saved) != config:
-            parser.error(f"--resume: the model config differs from the saved run's {out / 'config.json'}")
+        try:
+            state = read_state(out / STATE_FILE)
+            saved_config = ViTConfig.from_dict(saved) if saved is not None else None
+        except ValueError as exc:
+            parser.error(f"--resume: {exc}")
+        if saved_config is not None and saved_config != config:
+            diff = [f"{k}: saved {v!r}, now {getattr(config, k)!r}" for k, v in saved_config.to_dict().items()
+                    if getattr(config, k) != v]
+            parser.error(f"--resume: the model config differs from the saved run's {out / 'config.json'} "
+                         f"({'; '.join(diff)})")
+        saved_train = state.get("train_config")
+        if isinstance(saved_train, dict):
+            now = train_config.to_dict()
+            diff = [f"{_flag(k)}: saved {v!r}, now {now[k]!r}" for k, v in saved_train.items()
+                    if k in now and k not in RESUMABLE_CHANGES and now[k] != v]
+            if diff:
+                parser.error(f"--resume: the training recipe differs from the saved run's ({'; '.join(diff)}); "
+                             f"only {', '.join(_flag(k) for k in RESUMABLE_CHANGES)} may change")
+        try:
+            ViT(config).load_state_dict(state["model"])
+        except RuntimeError as exc:
+            parser.error(f"--resume: {out / STATE_FILE} was written for another model "
+                         f"({str(exc).strip().splitlines()[0]})")
         if state["epoch"] >= train_config.epochs:
             parser.error(f"--resume: the saved run already finished {state['epoch']} epochs; pass --epochs > {state['epoch']}")
     try:
@@ -230,8 +276,20 @@ def _log_epoch(record: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m vit_tutorial.train``; returns the exit code."""
+    if argv is not None and (not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv)):
+        raise TypeError(f"argv must be a list of strings (or None for sys.argv), got {argv!r}"[:200])
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args, parser)
+    except TrainingDiverged as exc:
+        parser.exit(1, f"{parser.prog}: error: {exc}; no checkpoint was written\n")
+    except (ValueError, TypeError) as exc:  # bad input found late: a usage error, not a traceback
+        parser.error(str(exc))
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """:func:`main` after parsing: check everything, then train and save."""
     train_config = _check_args(args, parser)
     data = load_dataset(args.dataset, validation=not args.no_validation)
     if args.train_fraction < 1.0:
@@ -244,7 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     model = ViT(model_config)  # a resumed run loads its weights in fit
     out = args.out
+    try:  # everything that can fail on this data and device, before a file is written
+        resolve_device(train_config.device)
+        check_fit_data(model, data)
+    except (ValueError, RuntimeError) as exc:
+        parser.error(_as_flags(str(exc)))
     if rank == 0:
+        if args.overwrite:  # asked for explicitly: the old run goes before the new one starts
+            for name in checkpoint_files(out):
+                (out / name).unlink()
         (out / "config.json").write_text(json.dumps(model_config.to_dict(), indent=2) + "\n")
         print(f"{args.preset} on {args.dataset}: {count_parameters(model):,} parameters, "
               f"{len(data.train)} training / "
@@ -257,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
                       resume=args.resume)
         metrics = _metrics(args, model, train_config, history, world)
         if rank == 0:
-            save_checkpoint(model, out, metrics)
+            save_checkpoint(model, out, metrics, overwrite=True)  # our own config.json, checked at start
             if args.drop_state and (out / STATE_FILE).is_file():
                 (out / STATE_FILE).unlink()
             print(f"epoch {metrics['epochs']}: test accuracy {metrics['test_accuracy']:.4f}, "

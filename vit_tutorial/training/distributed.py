@@ -39,6 +39,8 @@ def resolve_device(device: str) -> torch.device:
     ``"auto"`` is this rank's GPU (``LOCAL_RANK`` under torchrun) when CUDA
     is available, else the CPU; asking for CUDA without it raises.
     """
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a str ('auto', 'cpu', 'cuda' or 'cuda:N'), got {type(device).__name__}")
     if device == "auto":
         if torch.cuda.is_available():
             rank, world = rank_and_world()
@@ -52,6 +54,8 @@ def resolve_device(device: str) -> torch.device:
 
 def init_process_group_from_env(device: str) -> None:
     """Under torchrun (``WORLD_SIZE`` > 1), start the process group: nccl on CUDA, gloo on CPU."""
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a str ('auto', 'cpu', 'cuda' or 'cuda:N'), got {type(device).__name__}")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not torch.distributed.is_initialized():
         use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
@@ -78,6 +82,8 @@ def sampler(n: int, seed: int, rank: int, world: int) -> "torch.utils.data.Distr
 
 def rank_batches(sampler, epoch: int, local_batch: int, world: int) -> list[tuple[torch.Tensor, int]]:
     """This rank's batches of ``epoch``: pairs (its indices, size of the global batch)."""
+    if not hasattr(sampler, "set_epoch"):
+        raise TypeError(f"sampler must be a DistributedSampler (from sampler()), got {type(sampler).__name__}")
     sampler.set_epoch(epoch)
     mine = torch.tensor(list(sampler), dtype=torch.int64)  # (len(sampler),) this rank's shuffled share
     total = len(sampler) * world  # images in the epoch over all ranks
@@ -96,6 +102,8 @@ def all_reduce_sum(*tensors: torch.Tensor) -> list[torch.Tensor]:
 
 def wrap_ddp(model: nn.Module, device: torch.device) -> nn.Module:
     """``model`` in ``DistributedDataParallel`` when there are several processes, else ``model`` itself."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if rank_and_world()[1] == 1:
         return model
     from torch.nn.parallel import DistributedDataParallel

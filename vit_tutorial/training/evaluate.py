@@ -20,6 +20,7 @@ def check_model(model: object) -> nn.Module:
 
 def model_device(model: nn.Module) -> torch.device:
     """The device of ``model``'s first parameter (the CPU for a model without any)."""
+    check_model(model)
     for p in model.parameters():
         return p.device
     return torch.device("cpu")
@@ -36,6 +37,11 @@ def metric_sums(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, ba
         x = images[start : start + batch_size]  # (b, C, H, W)
         y = labels[start : start + batch_size]  # (b,)
         logits = model(x)  # (b, classes)
+        if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
+            raise ValueError(f"the model must return logits of shape (b, classes), got {tuple(logits.shape)} for {y.shape[0]} images")
+        if y.numel() and int(y.max()) >= logits.shape[1]:
+            raise ValueError(f"label {int(y.max())} is out of range for a model with {logits.shape[1]} classes "
+                             f"(labels 0..{logits.shape[1] - 1})")
         totals[0] += F.cross_entropy(logits.float(), y, reduction="sum").double()
         totals[1] += (logits.argmax(dim=1) == y).sum()
         totals[2] += y.shape[0]

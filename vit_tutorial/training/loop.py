@@ -31,7 +31,16 @@ from .optim import make_optimizer
 from .recipe import TrainConfig
 from .schedule import make_scheduler
 
-__all__ = ["train_one_epoch", "fit"]
+__all__ = ["train_one_epoch", "fit", "check_fit_data", "TrainingDiverged"]
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised by :func:`fit` when the training loss or a weight becomes NaN/inf.
+
+    The epoch is not recorded and no state is saved for it: ``train_state.pt``
+    (if any) still holds the last finite epoch. Lower the learning rate, keep
+    gradient clipping on, or check the data for NaN.
+    """
 
 
 def train_one_epoch(
@@ -60,6 +69,11 @@ def train_one_epoch(
         (label-smoothed cross-entropy), the plain cross-entropy, the number
         correct, the number of images]; and the learning rate of the last step.
     """
+    check_model(model)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     model.train()
     sums = torch.zeros(4, dtype=torch.float64, device=model_device(model))
     lr = optimizer.param_groups[0]["lr"]
@@ -169,6 +183,7 @@ def fit(
             on_device = ((x_epoch[i], train_y[i], size) for i, size in ((i.to(device), s) for i, s in batches))
             sums, lr = train_one_epoch(net, on_device, optimizer, scheduler, config, world, lambda: bar.update(1))
             step += len(batches)
+            _check_finite(model, sums, epoch, lr)
             net.eval()
             do_eval = epoch % config.eval_every == 0 or epoch == config.epochs
             do_test = do_eval if val is None else epoch == config.epochs
@@ -192,6 +207,67 @@ def fit(
     return history
 
 
+def _check_finite(model: nn.Module, sums: torch.Tensor, epoch: int, lr: float) -> None:
+    """Raise :class:`TrainingDiverged` if the epoch's loss or any weight is not finite."""
+    loss_ok = bool(torch.isfinite(sums).all())
+    bad = [name for name, p in model.named_parameters() if not bool(torch.isfinite(p.detach()).all())]
+    if not loss_ok or bad:
+        what = "the training loss is not finite" if not loss_ok else "the loss is finite"
+        raise TrainingDiverged(
+            f"training diverged in epoch {epoch}: {what} and {len(bad)} weight tensor(s) hold NaN/inf "
+            f"(last lr {lr:.3g}); the epoch was not saved. Lower the learning rate, keep grad_clip > 0, "
+            f"or check the images for NaN"
+        )
+
+
+def check_fit_data(model: nn.Module, data: DataSplits) -> None:
+    """Raise ``ValueError`` unless ``model`` can be trained on ``data`` (before any work is done).
+
+    Checks: the train and test splits (and ``val`` when given) are non-empty
+    and hold images of one shape; every label is a class index below
+    ``data.num_classes``; and the model maps one training image to logits of
+    shape (1, ``data.num_classes``) (which also catches a wrong image size or
+    channel count). The model's forward runs once in eval mode, without
+    gradients, so no weight and no random stream changes.
+    """
+    check_model(model)
+    if not isinstance(data, DataSplits):
+        raise ValueError(f"data must be a vit_tutorial.data.DataSplits, got {type(data).__name__}")
+    K = data.num_classes
+    if isinstance(K, bool) or not isinstance(K, int) or K < 1:
+        raise ValueError(f"data.num_classes must be a positive integer, got {K!r}")
+    splits = {"train": data.train, "test": data.test}
+    if data.val is not None:
+        splits["val"] = data.val
+    shape = tuple(data.train.images.shape[1:])
+    for name, split in splits.items():
+        if len(split) == 0:
+            raise ValueError(f"the {name} split is empty; expected at least one image")
+        if tuple(split.images.shape[1:]) != shape:
+            raise ValueError(f"the {name} images have shape {tuple(split.images.shape[1:])}, but the training images {shape}")
+        top = int(split.labels.max())
+        if top >= K:
+            raise ValueError(f"the {name} split has label {top}, but data.num_classes is {K} (labels 0..{K - 1})")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("the model has no trainable parameters (all have requires_grad=False); nothing to train")
+    head = getattr(getattr(model, "config", None), "num_classes", None)
+    if head == 0:
+        raise ValueError(f"the model has no classification head (num_classes=0); expected num_classes={K} for {data.name}")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            logits = model(data.train.images[:1].to(model_device(model)))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ValueError(f"the model cannot run on one training image of shape {(1, *shape)}: {first}") from None
+    finally:
+        model.train(was_training)
+    if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != (1, K):
+        got = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+        raise ValueError(f"the model must map one image to logits of shape (1, {K}) for {K} classes, got {got}")
+
+
 def _check_fit_args(model, data, config, callback, state_dir, resume) -> Path | None:
     """Raise ``ValueError`` for bad arguments of :func:`fit`; return the state file's path (or ``None``)."""
     check_model(model)
@@ -206,6 +282,7 @@ def _check_fit_args(model, data, config, callback, state_dir, resume) -> Path | 
     state_path = Path(state_dir) / STATE_FILE if state_dir is not None else None
     if resume and not state_path.is_file():
         raise ValueError(f"cannot resume: no training state at {state_path}; run without resume first")
+    check_fit_data(model, data)
     world = rank_and_world()[1]
     if config.batch_size % world:
         raise ValueError(

@@ -27,6 +27,9 @@ _NO_DECAY_MODULES = (ClassToken, LearnedPositionEmbedding)
 
 def decays(module: nn.Module, name: str, p: nn.Parameter) -> bool:
     """Whether ``module``'s own parameter ``name`` (``p``) gets weight decay (the rule above)."""
+    if not isinstance(module, nn.Module) or not isinstance(name, str) or not isinstance(p, torch.Tensor):
+        raise TypeError(f"expected (nn.Module, str, Parameter), got ({type(module).__name__}, "
+                        f"{type(name).__name__}, {type(p).__name__})")
     if p.ndim < 2 or isinstance(module, _NO_DECAY_MODULES):
         return False
     declared = getattr(module, "no_weight_decay", None)
@@ -39,6 +42,8 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     Parameters keep ``model.parameters()``'s order within each group, and
     frozen ones (``requires_grad=False``) are left out.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     owner = {id(p): (m, n) for m in model.modules() for n, p in m.named_parameters(recurse=False)}
     decay, no_decay = [], []
     for p in model.parameters():
@@ -52,4 +57,6 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     """AdamW over :func:`param_groups` with the config's peak ``lr``, ``weight_decay`` and ``betas``."""
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     return torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)

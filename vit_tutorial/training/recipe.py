@@ -68,8 +68,8 @@ class TrainConfig:
             check_positive_int(getattr(self, name), name)
         if isinstance(self.augment_shift, bool) or not isinstance(self.augment_shift, int) or self.augment_shift < 0:
             raise ValueError(f"augment_shift must be an integer >= 0, got {self.augment_shift!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"seed must be an integer, got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ValueError(f"seed must be an integer in [0, 2**32 - 1] (numpy and torch seeds), got {self.seed!r}")
         for name in ("lr", "weight_decay", "warmup_epochs", "min_lr", "grad_clip"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:

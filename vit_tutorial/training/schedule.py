@@ -11,7 +11,7 @@ import math
 
 import torch
 
-from .._checks import check_positive_int
+from .._checks import check_instance, check_positive_int
 from .recipe import TrainConfig
 
 __all__ = ["lr_factor", "warmup_steps", "learning_rate_schedule", "make_scheduler"]
@@ -23,6 +23,11 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float) 
     Linear warm-up from ``1 / warmup_steps`` to 1 over ``warmup_steps`` steps,
     then a half cosine from 1 down to ``min_ratio`` at ``total_steps``.
     """
+    for name, v in (("step", step), ("warmup_steps", warmup_steps), ("total_steps", total_steps)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {v!r}")
+    if isinstance(min_ratio, bool) or not isinstance(min_ratio, (int, float)) or not 0 <= min_ratio <= 1:
+        raise ValueError(f"min_ratio must be a number in [0, 1], got {min_ratio!r}")
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
@@ -32,6 +37,8 @@ def lr_factor(step: int, warmup_steps: int, total_steps: int, min_ratio: float) 
 
 def warmup_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     """``config.warmup_epochs`` in steps (at least one step when warm-up is on)."""
+    check_instance(config, TrainConfig, "config")
+    check_positive_int(steps_per_epoch, "steps_per_epoch")
     return max(1, round(config.warmup_epochs * steps_per_epoch)) if config.warmup_epochs > 0 else 0
 
 
@@ -51,6 +58,9 @@ def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int) -> list[fl
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
     check_positive_int(steps_per_epoch, "steps_per_epoch")
+    if config.epochs * steps_per_epoch > 10**7:
+        raise ValueError(f"the schedule would have {config.epochs * steps_per_epoch:,} steps (epochs x steps_per_epoch); "
+                         f"expected at most 10,000,000 for a list (use lr_factor for single steps)")
     total = config.epochs * steps_per_epoch
     warmup = warmup_steps(config, steps_per_epoch)
     return [config.lr * lr_factor(s, warmup, total, config.min_lr / config.lr) for s in range(total)]
@@ -64,6 +74,8 @@ def make_scheduler(
     If ``config.epochs`` changed since the run started, the cosine is
     recomputed for the new length.
     """
+    check_instance(optimizer, torch.optim.Optimizer, "optimizer")
+    check_instance(config, TrainConfig, "config")
     total = steps_per_epoch * config.epochs
     warmup = warmup_steps(config, steps_per_epoch)
     min_ratio = config.min_lr / config.lr

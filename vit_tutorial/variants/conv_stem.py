@@ -23,7 +23,7 @@ import math
 import torch
 from torch import nn
 
-from .._checks import check_divisible, check_positive_int, check_rank
+from .._checks import check_divisible, check_dtype_like, check_positive_int, check_rank
 
 __all__ = ["ConvStem", "default_stem_strides"]
 
@@ -71,6 +71,8 @@ class ConvStem(nn.Module):
             raise ValueError(f"channels must be a non-empty tuple of ints, got {channels!r}")
         for c in channels:
             check_positive_int(c, "stem channels")
+        if strides is not None and not isinstance(strides, (tuple, list)):
+            raise ValueError(f"strides must be a tuple of ints (one per conv) or None, got {strides!r}")
         strides = default_stem_strides(P, len(channels)) if strides is None else tuple(strides)
         if len(strides) != len(channels):
             raise ValueError(f"expected one stride per conv ({len(channels)}), got {len(strides)} strides {strides}")
@@ -95,6 +97,7 @@ class ConvStem(nn.Module):
         B, C, H, W = images.shape
         if C != self.in_channels:
             raise ValueError(f"images have {C} channels, but the stem expects in_channels={self.in_channels}")
+        check_dtype_like(images, "images", self)
         check_divisible(H, self.patch_size, "height")
         check_divisible(W, self.patch_size, "width")
         x = self.convs(images)  # (B, c, H/s, W/s)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_divisible, check_positive_int, check_rank
+from .._checks import check_choice, check_divisible, check_dtype_like, check_positive_int, check_rank
 from ..config import ViTConfig
 from ..embedding import PatchEmbedding
 from ..encoder import MLP, Encoder
@@ -139,6 +139,10 @@ class GridBlock(nn.Module):
 
     def __init__(self, dim: int, mlp_dim: int, attention: nn.Module) -> None:
         super().__init__()
+        check_positive_int(dim, "dim")
+        check_positive_int(mlp_dim, "mlp_dim")
+        if not isinstance(attention, nn.Module):
+            raise TypeError(f"attention must be an nn.Module (window or spatial-reduction attention), got {type(attention).__name__}")
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = attention
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
@@ -267,6 +271,7 @@ class PyramidViT(nn.Module):
     def forward_features(self, images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         """Images (B, C, H, W) to the last stage's tokens (B, N_last, D_last) and grid."""
         check_rank(images, 4, "images", "(B, C, H, W)")
+        check_dtype_like(images, "images", self)
         B, C, H, W = images.shape
         if self.pos_embed is not None and (H, W) != (self.image_size, self.image_size):
             raise ValueError(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_rank
+from .._checks import check_dtype_like, check_positive_int, check_rank
 
 __all__ = ["PositionEncodingGenerator"]
 
@@ -50,6 +50,7 @@ class PositionEncodingGenerator(nn.Module):
             (B, prefix + N, D).
         """
         check_rank(x, 3, "x", "(B, T, D)")
+        check_dtype_like(x, "x", self)
         if not isinstance(grid, (tuple, list)) or len(grid) != 2:
             raise ValueError(f"grid must be a pair (rows, cols) of the token grid, got {grid!r}")
         Hg, Wg = grid

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_heads, check_positive_int
+from .._checks import check_dtype_like, check_heads, check_positive_int
 from ..attention import scaled_dot_product_attention
 from .window_attention import check_grid
 
@@ -102,6 +102,7 @@ class SpatialReductionAttention(nn.Module):
         B, N, D = x.shape
         if D != self.dim:
             raise ValueError(f"x has width D={D}, but the layer expects dim={self.dim}")
+        check_dtype_like(x, "x", self)
         h, d = self.heads, self.head_dim
         q = self.q(x).reshape(B, N, h, d).transpose(1, 2)  # (B, h, N, d)
         r = self.reduce(x, grid)  # (B, M, D)

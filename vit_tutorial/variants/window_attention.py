@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_positive_int, check_rank
+from .._checks import check_dtype_like, check_pair, check_positive_int, check_rank
 from ..attention import MultiHeadSelfAttention
 from ..position import trunc_normal_init
 
@@ -87,7 +87,7 @@ def window_reverse(windows: torch.Tensor, window_size: int, grid: tuple[int, int
         Tokens on their grid, shape (B, Hg, Wg, D).
     """
     check_rank(windows, 3, "windows", "(B*nW, w*w, D)")
-    Hg, Wg = grid
+    Hg, Wg = check_pair(grid, "grid")
     _check_window(Hg, Wg, window_size)
     w = window_size
     BnW, ww, D = windows.shape
@@ -120,7 +120,7 @@ def shifted_window_mask(grid: tuple[int, int], window_size: int, shift: int) -> 
         Tensor of shape (nW, w*w, w*w): 0 where attention is allowed, -inf
         where it is not. With ``shift == 0`` it is all zeros.
     """
-    Hg, Wg = grid
+    Hg, Wg = check_pair(grid, "grid")
     _check_window(Hg, Wg, window_size)
     w = window_size
     if isinstance(shift, bool) or not isinstance(shift, int) or not 0 <= shift < w:
@@ -212,6 +212,7 @@ class WindowAttention(nn.Module):
         B, N, D = x.shape
         if D != self.attn.dim:
             raise ValueError(f"x has width D={D}, but the layer expects dim={self.attn.dim}")
+        check_dtype_like(x, "x", self)
         w, s = self.window_size, self.shift
         _check_window(Hg, Wg, w)
         x = x.reshape(B, Hg, Wg, D)  # (B, Hg, Wg, D)

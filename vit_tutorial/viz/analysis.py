@@ -305,6 +305,8 @@ def plot_rollout_maps(
             raise ValueError(f"maps[{name!r}] has {m.shape[0]} maps for {B} images; expected one per image")
         if H % m.shape[1] or W % m.shape[2]:
             raise ValueError(f"maps[{name!r}]'s {m.shape[1]}x{m.shape[2]} grid does not tile a {H}x{W} image")
+    if titles is not None and not isinstance(titles, (list, tuple)):
+        raise ValueError(f"titles must be a list of {B} strings or None, got {type(titles).__name__}")
     if titles is not None and len(titles) != B:
         raise ValueError(f"titles must have one entry per image ({B}), got {len(titles)}")
     cols = min(B, check_positive_int(max_cols, "max_cols"))

@@ -162,7 +162,7 @@ def plot_head_attention(
     h = weights.shape[0]
     titles = _head_titles(h, head_names)
     heads = list(range(h)) if heads is None else list(heads)
-    if not heads or any(not isinstance(i, int) or not 0 <= i < h for i in heads):
+    if not heads or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < h for i in heads):
         raise ValueError(f"heads must be a non-empty list of head indices in [0, {h}), got {heads!r}")
     check_positive_int(ncols, "ncols")
     panels = 1 + len(heads)
@@ -201,7 +201,7 @@ def plot_attention_matrices(
     h, T, _ = weights.shape
     titles = _head_titles(h, head_names)
     heads = list(range(min(h, 6))) if heads is None else list(heads)
-    if not heads or any(not isinstance(i, int) or not 0 <= i < h for i in heads):
+    if not heads or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < h for i in heads):
         raise ValueError(f"heads must be a non-empty list of head indices in [0, {h}), got {heads!r}")
     ncols = min(ncols, len(heads))
     nrows = math.ceil(len(heads) / ncols)
@@ -321,7 +321,7 @@ def plot_attention_memory(
     Returns:
         A matplotlib Figure.
     """
-    sizes = list(patch_sizes) if not isinstance(patch_sizes, (str, bytes)) else []
+    sizes = list(patch_sizes) if isinstance(patch_sizes, (list, tuple, range)) else []
     if not sizes:
         raise ValueError(f"patch_sizes must be a non-empty sequence of ints, got {patch_sizes!r}")
     rows = [attention_memory(image_size, P, heads, batch, bytes_per_value) for P in sizes]
@@ -379,7 +379,7 @@ def animate_head_attention(
     h = weights.shape[0]
     titles = _head_titles(h, head_names)
     heads = list(range(h)) if heads is None else list(heads)
-    if not heads or any(not isinstance(i, int) or not 0 <= i < h for i in heads):
+    if not heads or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < h for i in heads):
         raise ValueError(f"heads must be a non-empty list of head indices in [0, {h}), got {heads!r}")
     with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
         fig, axes = plt.subplots(1, 1 + len(heads), figsize=(size * (1 + len(heads)), size + 0.6),

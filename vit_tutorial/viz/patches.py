@@ -267,7 +267,7 @@ def animate_patch_sizes(
     from matplotlib.animation import FuncAnimation
 
     image = check_image(image)
-    sizes = list(patch_sizes) if not isinstance(patch_sizes, (str, bytes)) else []
+    sizes = list(patch_sizes) if isinstance(patch_sizes, (list, tuple, range)) else []
     if not sizes:
         raise ValueError(f"patch_sizes must be a non-empty sequence of ints, got {patch_sizes!r}")
     sizes = [check_patch_size(image, p) for p in sizes]

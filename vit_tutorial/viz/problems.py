@@ -69,6 +69,8 @@ def load_experiment(name: str, folder: str | Path | None = None) -> dict:
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"name must be an experiment name such as 'data_hunger', got {name!r}")
+    if folder is not None and (not isinstance(folder, (str, Path)) or str(folder) == ""):
+        raise ValueError(f"folder must be a results folder (str or Path) or None, got {folder!r}")
     if folder is None:
         folder = os.environ.get("VIT_EXPERIMENTS_RESULTS")
         if not folder:
@@ -671,6 +673,8 @@ def plot_shifted_windows(grid: int = 8, window: int = 4) -> Figure:
     check_positive_int(window, "window")
     if grid % window or window % 2:
         raise ValueError(f"grid {grid} must be a multiple of an even window, got window {window}")
+    if grid > 64:
+        raise ValueError(f"grid must be at most 64 tokens a side for a readable drawing (one label per token), got {grid}")
     s = window // 2
     ids = np.arange(grid * grid).reshape(grid, grid)
     win = (ids // grid // window) * (grid // window) + (ids % grid) // window  # window of each token
@@ -731,6 +735,8 @@ def animate_window_reach(grid: int = 12, window: int = 4, dpi: int = 60, interva
     check_positive_int(dpi, "dpi")
     if grid % window or window % 2:
         raise ValueError(f"grid {grid} must be a multiple of an even window, got window {window}")
+    if grid > 64:
+        raise ValueError(f"grid must be at most 64 tokens a side for a readable drawing (one label per token), got {grid}")
     s = window // 2
     path = [(i, i) for i in range(grid)] + [(i, grid - 1 - i) for i in range(grid)]
     plain = {q: _reach(grid, q, window, 0) for q in path}

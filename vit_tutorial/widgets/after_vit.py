@@ -56,6 +56,7 @@ class WindowReachExplorer(widgets.VBox):
         if not isinstance(grids, (tuple, list)) or not grids:
             raise ValueError(f"grids must be a non-empty list of grid sides, got {grids!r}")
         grids = [check_positive_int(g, "grid side") for g in grids]
+        check_positive_int(grid, "grid")
         if grid not in grids:
             raise ValueError(f"grid must be one of grids {grids}, got {grid!r}")
         for value, name in ((window, "window"), (reduction, "reduction")):
@@ -158,6 +159,7 @@ class AttentionFlopsExplorer(widgets.VBox):
                 raise ValueError(f"the {name} choices must be a non-empty list of ints, got {options!r}")
             for v in options:
                 check_positive_int(v, f"{name} choice")
+            check_positive_int(value, name)
             if value not in options:
                 raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
         self.max_side = check_positive_int(max_side, "max_side")

@@ -35,6 +35,11 @@ class ScheduleExplorer(widgets.VBox):
         self.train_images = check_positive_int(train_images, "train_images")
         self.dpi = check_positive_int(dpi, "dpi")
         self.base = config
+        if not 1e-4 <= config.lr <= 10**-1.5 or config.warmup_epochs > 10.0:
+            raise ValueError(
+                f"the explorer's sliders span lr 1e-4 to {10**-1.5:.3g} and warm-up 0 to 10 epochs, got lr {config.lr:g} "
+                f"and warmup_epochs {config.warmup_epochs:g}; it would not show the recipe it was given"
+            )
         batches = sorted({16, 32, 64, 128, 256, 512, config.batch_size})
         self.epochs = widgets.IntSlider(value=config.epochs, min=1, max=max(60, config.epochs), description="epochs",
                                         continuous_update=False, **_WIDE)
