@@ -568,3 +568,45 @@ def test_medium_findings_raise_a_clear_error_from_the_package(case, digits):
         fn(digits) if fn.__code__.co_argcount else fn()
     last = traceback.extract_tb(info.value.__traceback__)[-1]
     assert "vit_tutorial" in last.filename, (last.filename, last.lineno)
+
+
+SELF_CHECKS = ["check_patchify", "check_unpatchify", "check_prepend_class_token", "check_mean_pool",
+               "check_position_similarity", "check_attention", "check_split_heads", "check_merge_heads",
+               "check_layer_norm", "check_encoder_block", "check_layer_similarity", "check_centred_position_table",
+               "check_window_partition", "check_peg", "check_confusion_matrix"]
+
+
+@pytest.mark.parametrize("poison", ["all-nan", "zeros-one-nan", "inf"])
+@pytest.mark.parametrize("name", SELF_CHECKS)
+def test_tensor_self_checks_reject_non_finite_answers_of_the_right_shape(monkeypatch, name, poison):
+    """The review's 30 high-severity rows: an answer of exactly the expected shape, holding NaN/inf.
+
+    The expected tensor of the check's first comparison is captured (by wrapping
+    compare_tensors), then the learner answers with a tensor of that shape and
+    dtype, poisoned."""
+    import importlib
+
+    import vit_tutorial.exercises as exercises
+
+    check = getattr(exercises, name)
+    module = importlib.import_module(check.__module__)
+    captured = []
+    original = module.compare_tensors
+
+    def capture(got, expected, *args, **kwargs):
+        captured.append(expected.detach().clone())
+        return original(got, expected, *args, **kwargs)
+
+    monkeypatch.setattr(module, "compare_tensors", capture)
+    check(lambda *a, **k: torch.zeros(1))
+    monkeypatch.setattr(module, "compare_tensors", original)
+    assert captured, f"{name} did not compare a tensor"
+    expected = captured[0]
+    answer = torch.zeros(expected.shape, dtype=expected.dtype if expected.is_floating_point() else torch.float32)
+    if poison == "all-nan":
+        answer.fill_(float("nan"))
+    else:
+        answer.view(-1)[-1] = float("nan") if poison == "zeros-one-nan" else math.inf
+    verdict = check(lambda *a, **k: answer.clone())
+    assert not verdict, f"{name} passed a {poison} answer: {verdict}"
+    assert "NaN" in str(verdict) or "dtype" in str(verdict), str(verdict)
