@@ -317,14 +317,20 @@ def test_cli_never_overwrites_a_checkpoint_without_overwrite(tmp_path, capsys, p
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 1
 
 
-@pytest.mark.parametrize("kind", STATE_KINDS + ["other-model"])
+@pytest.mark.parametrize("kind", STATE_KINDS + ["other-model", "other-model-no-config", "config-corrupt"])
 def test_cli_resume_turns_a_bad_state_into_a_usage_error(tmp_path, capsys, one_epoch_run, kind):
     out = tmp_path / "r"
     out.mkdir()
     for p in one_epoch_run.iterdir():
         (out / p.name).write_bytes(p.read_bytes())
     (out / "metrics.json").unlink()
-    _bad_state(kind, out / STATE_FILE, (out / STATE_FILE).read_bytes())
+    if kind == "config-corrupt":
+        (out / "config.json").write_text("{not json")
+    elif kind == "other-model-no-config":
+        (out / "config.json").unlink()
+        _bad_state("other-model", out / STATE_FILE, b"")
+    else:
+        _bad_state(kind, out / STATE_FILE, (out / STATE_FILE).read_bytes())
     before = snapshot(out)
     err = expect_usage_error(capsys, [*TINY, "--out", str(out), "--epochs", "2", "--resume"], "--resume")
     assert "weights_only=False" not in err and "payload ran" not in err
@@ -485,9 +491,11 @@ def _medium_cases():
     from vit_tutorial.patches import num_patches, unpatchify
     from vit_tutorial.position import resize_position_embedding, sincos_2d_position_embedding
     from vit_tutorial.training import evaluate, learning_rate_schedule
-    from vit_tutorial.variants import ConvStem, shifted_window_mask, window_reverse
+    from vit_tutorial.variants import ConvStem, SpatialReductionAttention, WindowAttention, shifted_window_mask, window_reverse
+    from vit_tutorial.variants.peg import PositionEncodingGenerator as PEG
 
     x = torch.rand(4, 1, 8, 8)
+    q = "encoder.layer.0.attention.attention."
     hf = {"vit.layernorm.weight": torch.ones(8), "layernorm.weight": torch.full((8,), 7.0)}
 
     def mutated():
@@ -551,6 +559,22 @@ def _medium_cases():
         "ScheduleExplorer-lr-clamped": (lambda: widgets.ScheduleExplorer(TrainConfig(lr=0.5, warmup_epochs=20)), ValueError, "sliders"),
         "ScheduleExplorer-lr-tiny": (lambda: widgets.ScheduleExplorer(TrainConfig(lr=1e-6, min_lr=0)), ValueError, "sliders"),
         "fit-frozen": (frozen, ValueError, "no trainable parameters"),
+        "hf-qkv-shape-mismatch": (lambda: convert_state_dict({q + "query.weight": torch.rand(64, 64), q + "key.weight": torch.rand(32, 64),
+                                                              q + "value.weight": torch.rand(64, 64)}, "hf"), ValueError, "same shape"),
+        "hf-mixed-schemes": (lambda: convert_state_dict({q + "query.weight": torch.rand(64, 64),
+                                                         "layers.0.attention.attention.query.weight": torch.rand(64, 64)}, "hf"),
+                             ValueError, "both map to"),
+        "DataSplits-mismatched-shapes": (lambda: check_fit_data(tiny(), DataSplits(
+            "x", Split(x, torch.zeros(4, dtype=torch.long)), Split(torch.rand(4, 3, 16, 16), torch.zeros(4, dtype=torch.long)),
+            0.0, 1.0, 10)), ValueError, "test images have shape"),
+        "predict-int": (lambda: vt.training.predict(tiny(), torch.randint(0, 255, (2, 1, 8, 8))), TypeError, "float32"),
+        "WA-int": (lambda: WindowAttention(8, 2, 2)(torch.randint(0, 5, (2, 16, 8)), (4, 4)), TypeError, "float32"),
+        "trunc_normal_init-int": (lambda: vt.position.trunc_normal_init(torch.zeros(3, dtype=torch.long)), TypeError, "floating"),
+        "trunc_normal_init-std-neg": (lambda: vt.position.trunc_normal_init(torch.zeros(3), std=-1), ValueError, "std"),
+        "WindowAttention-f64": (lambda: WindowAttention(8, 2, 2)(torch.rand(2, 16, 8).double(), (4, 4)), TypeError, "float32"),
+        "SRA-f64": (lambda: SpatialReductionAttention(8, 2, 2)(torch.rand(2, 16, 8).double(), (4, 4)), TypeError, "float32"),
+        "PEG-f64": (lambda: PEG(8)(torch.rand(2, 17, 8).double(), (4, 4)), TypeError, "float32"),
+        "ConvStem-int": (lambda: ConvStem(1, 8, 4)(torch.randint(0, 255, (2, 1, 8, 8))), TypeError, "float32"),
         "subset-seed-neg": (lambda d: d.subset(0.5, seed=-1), ValueError, "seed"),
         "np-seed": (lambda: np.random.default_rng(0) and TrainConfig(seed=2**70), ValueError, "seed"),
     }

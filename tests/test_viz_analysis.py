@@ -76,7 +76,7 @@ def test_attention_grid_rejects_bad_input():
     with pytest.raises(ValueError, match=r"index must be .* \[0, 1\]"):
         plot_attention_grid(digits()[0], att, index=2)
     with pytest.raises(ValueError, match="square grid"):
-        plot_attention_grid(digits()[0], [torch.rand(1, 2, 11, 11)])
+        plot_attention_grid(digits()[0], [torch.rand(1, 2, 11, 11).softmax(-1)])  # weights, so that only the grid is wrong
     with pytest.raises(ValueError, match="query"):
         plot_attention_grid(digits()[0], att, query=T)
 

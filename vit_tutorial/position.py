@@ -38,6 +38,10 @@ __all__ = [
 
 def trunc_normal_init(tensor: torch.Tensor, std: float = 0.02) -> torch.Tensor:
     """Fill ``tensor`` in place from a normal(0, std) truncated at +-2 std."""
+    if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+        raise TypeError(f"tensor must be a floating-point torch.Tensor, got "
+                        f"{tensor.dtype if isinstance(tensor, torch.Tensor) else type(tensor).__name__}")
+    check_finite_number(std, "std", low=0.0, low_open=True)
     return nn.init.trunc_normal_(tensor, std=std, a=-2 * std, b=2 * std)
 
 
@@ -166,8 +170,9 @@ def resize_position_embedding(
     """Resize a learned position table to a new patch grid by 2-D interpolation.
 
     The paper (sec. 3.2) says only "2D interpolation". The default,
-    ``mode="bicubic", align_corners=False``, is DeiT's and timm's choice and
-    the book's. The official ViT code (``vit_jax/checkpoint.py``) uses
+    ``mode="bicubic", align_corners=False``, is DeiT's choice and the book's
+    (timm's ``resample_abs_pos_embed`` is bicubic too, but anti-aliased by
+    default, which gives slightly different values). The official ViT code (``vit_jax/checkpoint.py``) uses
     ``scipy.ndimage.zoom(grid, zoom, order=1)``, a linear spline that maps
     corner to corner: ``mode="bilinear", align_corners=True`` gives the same
     values.
@@ -178,7 +183,7 @@ def resize_position_embedding(
         new_grid: the new (rows, cols), or one int for a square grid.
         num_prefix_tokens: entries at the front that are not patches (1 for
             the class token); they are kept unchanged.
-        mode: ``"bicubic"`` (DeiT, timm) or ``"bilinear"`` (the official
+        mode: ``"bicubic"`` (DeiT; timm adds anti-aliasing) or ``"bilinear"`` (the official
             code, with ``align_corners=True``).
         align_corners: passed to :func:`torch.nn.functional.interpolate`.
 

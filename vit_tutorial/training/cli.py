@@ -286,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(1, f"{parser.prog}: error: {exc}; no checkpoint was written\n")
     except (ValueError, TypeError) as exc:  # bad input found late: a usage error, not a traceback
         parser.error(str(exc))
+    except OSError as exc:  # a full disk or a folder that vanished: say so, exit 1
+        parser.exit(1, f"{parser.prog}: error: {exc}\n")
 
 
 def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
