@@ -173,7 +173,7 @@ def at_resolution(model: ViT, image_size: int, mode: str = "bicubic") -> ViT:
     Args:
         model: a :class:`ViT` (a DDP wrapper is unwrapped).
         image_size: the new H = W, a multiple of the patch size.
-        mode: the interpolation, ``"bicubic"`` (DeiT, timm) or ``"bilinear"``.
+        mode: the interpolation, ``"bicubic"`` (DeiT; timm adds anti-aliasing) or ``"bilinear"``.
     """
     import copy
     import dataclasses

@@ -723,11 +723,11 @@ def check_resize_position_embedding(fn: Callable[[torch.Tensor, int], torch.Tens
                 return failed(
                     "these are linear values with corners aligned: what the official ViT code computes "
                     "(scipy.ndimage.zoom(..., order=1)). A valid choice, but this exercise asks for the "
-                    "book's (DeiT's and timm's): mode='bicubic', align_corners=False."
+                    "book's (DeiT's): mode='bicubic', align_corners=False."
                 )
             if _same(got, variant(square, mode="bilinear", align_corners=False), 1e-4):
                 return failed("these are bilinear values; this exercise asks for mode='bicubic' "
-                              "(DeiT's and timm's choice, and the book's).")
+                              "(DeiT's choice, and the book's).")
             if _same(got, variant(square, mode="bicubic", align_corners=True), 1e-4):
                 return failed("use align_corners=False (the values differ at the borders).")
             if _same(got, variant(square.transpose(2, 3), mode="bicubic", align_corners=False), 1e-4):
