@@ -110,6 +110,9 @@ SCHEMAS: dict[str, ResultSchema] = {
     "recipe_validation": ResultSchema("experiment", (*_EXP, "complete", "budget"), (
         "arm", "model", "seed", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct",
         "cpu_seconds")),
+    "init_comparison": ResultSchema("experiment", (*_EXP, "complete", "budget", "source"), (
+        "arm", "model", "init", "seed", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct",
+        "cpu_seconds")),
     "variants": ResultSchema("experiment", (*_EXP, "resolution"), (*_TRAINED, "flops")),
 }
 
