@@ -47,6 +47,10 @@ NOTE = (
 )
 
 
+#: First words of the live notebooks' solution note (scripts/normalize_notebooks.py).
+SOLUTIONS_NOTE_PREFIX = "Each solution below is folded away"
+
+
 def _start_match(text: str):
     """The first solution-start marker (its whole fenced header) in ``text``, or None."""
     m = re.search(r"^(`{3,}|:{3,})\{solution-start\}", text, re.M)
@@ -134,6 +138,12 @@ def make_handout(nb: dict) -> dict:
             cell["execution_count"] = None
         if "attachments" in cell and not cell["attachments"]:
             del cell["attachments"]
+        if cell.get("cell_type") == "markdown":
+            # The live notebook's note on folded, skipped solutions (added by
+            # normalize_notebooks.py) is wrong in a handout, which has none.
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            kept = [p for p in src.split("\n\n") if not p.startswith(SOLUTIONS_NOTE_PREFIX)]
+            cell["source"] = "\n\n".join(kept)
     meta = handout.setdefault("metadata", {})
     meta.pop("widgets", None)
     meta["vit_handout"] = {"solutions_removed": removed}

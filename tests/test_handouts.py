@@ -117,6 +117,16 @@ def test_strip_solutions_keeps_text_around_the_markers():
     assert len(nb["cells"]) == 6  # the input is not modified
 
 
+def test_live_solution_note_is_dropped():
+    """The live notebooks say how folded solutions are skipped; a handout has none."""
+    note = make_handouts.SOLUTIONS_NOTE_PREFIX + " (click it to open). Run it with %solution on."
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "## Exercises\n\n" + note + "\n\nDo these."}]}
+    out = make_handouts.make_handout(nb)
+    texts = [_src(c) for c in out["cells"]]
+    assert texts[1] == "## Exercises\n\nDo these."
+    assert not any(make_handouts.SOLUTIONS_NOTE_PREFIX in t for t in texts)
+
+
 def test_unterminated_solution_is_an_error():
     nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "```{solution-start} e\n```"},
                     {"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": []}]}

@@ -40,9 +40,7 @@ REPO_PATH = re.compile(
 
 #: Notebooks whose owners have not yet replaced a repository path by
 #: vit_tutorial.results.load (each entry: why). Remove an entry when fixed.
-KNOWN_OFFENDERS = {
-    "09_training.ipynb": "cell 6 reads Path(vt.__file__).parent.parent / 'benchmarks/results/train_mnist.json'",
-}
+KNOWN_OFFENDERS: dict[str, str] = {}
 
 
 def _strip_comments(code: str) -> str:
