@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 from pathlib import Path
 
@@ -225,9 +226,10 @@ def _model_config(args, parser, data: DataSplits, train_config: TrainConfig) -> 
             parser.error(f"--resume: the saved run already finished {state['epoch']} epochs; pass --epochs > {state['epoch']}")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write_test"
+        # One probe per process: under torchrun every rank runs this check at once.
+        probe = out / f".write_test.{os.getpid()}"
         probe.write_text("")
-        probe.unlink()
+        probe.unlink(missing_ok=True)
     except OSError as exc:
         parser.error(f"--out {out} is not writable: {exc}")
     return config
