@@ -67,7 +67,7 @@ CNN_WIDTH = 16
 
 #: The old chapter recipe (chosen on the test set in an earlier edition): it is the first arm.
 BASE = dict(model="ViT", P=7, D=64, L=4, heads=4, mlp=128, init="trunc_2sigma", pos_std=0.5,
-            batch=64, lr=3e-3, shift=1, warmup=2.0, epochs=30)
+            batch=64, lr=3e-3, shift=1, warmup=2.0, epochs=30, label_smoothing=0.1, weight_decay=0.05)
 CNN = dict(BASE, model="CNN", P=None, D=None, L=None, heads=None, mlp=None, init=None, pos_std=None)
 
 #: arm name -> its columns. The name is only a key; the table shows the columns.
@@ -79,10 +79,30 @@ ARMS: dict[str, dict] = {
     "cnn": CNN,
     "cnn_no_shift": dict(CNN, shift=0),
     "cnn_no_warmup": dict(CNN, warmup=0.0),
+    # one factor at a time around the old recipe, all inside the 30-epoch budget
+    "vit_lr1e-3": dict(BASE, lr=1e-3),
+    "vit_lr6e-3": dict(BASE, lr=6e-3),
+    "vit_shift0": dict(BASE, shift=0),
     "vit_shift2": dict(BASE, shift=2),
+    "vit_no_warmup": dict(BASE, warmup=0.0),
+    "vit_batch32": dict(BASE, batch=32),
     "vit_batch128": dict(BASE, batch=128),
-    "vit_60ep": dict(BASE, epochs=60),                 # twice the budget: does time limit it?
+    "vit_ls0": dict(BASE, label_smoothing=0.0),
+    "vit_wd0.1": dict(BASE, weight_decay=0.1),
+    # outside the budget, only to see what limits the model
+    "vit_60ep": dict(BASE, epochs=60),                 # twice the epochs: does time limit it?
 }
+
+#: The rule that picks chapter 9's recipe, fixed before the sweep was run (2026-12-02):
+#: among the in-budget ViT arms (all but ``vit_60ep``), the one with the highest mean
+#: validation accuracy over seeds 0-2 -- but it replaces the incumbent ``vit`` only if
+#: its mean is higher by more than one validation binomial SE (about 0.8 points at 96 %
+#: on 500 digits). Otherwise the validation digits cannot tell the two apart and the
+#: incumbent stays. The test digits play no part in the choice.
+SELECTION_RULE = ("among in-budget ViT arms (all but vit_60ep), the highest mean validation accuracy over seeds; "
+                  "it replaces the incumbent 'vit' only if higher by more than one validation binomial SE "
+                  "(about 0.8 points on 500 digits); the test digits play no part")
+IN_BUDGET = tuple(a for a in ARMS if a.startswith("vit") and a != "vit_60ep")
 
 #: Arms whose final position table is stored (chapter 10 compares them with their start).
 STORE_POS_TABLE = ("vit", "vit_pos002")
@@ -107,7 +127,8 @@ def build(arm: dict, seed: int, num_classes: int):
 
 def train_config(arm: dict, seed: int) -> TrainConfig:
     return TrainConfig(epochs=arm["epochs"], batch_size=arm["batch"], lr=arm["lr"], augment_shift=arm["shift"],
-                       warmup_epochs=arm["warmup"], seed=seed, device="cpu")
+                       warmup_epochs=arm["warmup"], label_smoothing=arm.get("label_smoothing", 0.1),
+                       weight_decay=arm.get("weight_decay", 0.05), seed=seed, device="cpu")
 
 
 def run(name: str, seed: int, quick: bool) -> dict:
@@ -231,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                        "the per-epoch validation pass included", "seconds": BUDGET_CPU_S,
                        "target_test_accuracy": TARGET, "of": "mean of 3 seeds, recipe chosen on validation"},
             "settings": {"dataset": "mnist5k", "split": "load_splits: 3,500 train / 500 val / 1,000 test",
-                         "selection": "final val_accuracy, mean over seeds", "cnn_width": CNN_WIDTH,
+                         "selection": "final val_accuracy, mean over seeds", "selection_rule": SELECTION_RULE,
+                         "in_budget_arms": list(IN_BUDGET), "cnn_width": CNN_WIDTH,
                          "arms": ARMS},
             "rows": ordered,
         }
