@@ -73,6 +73,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .attention import MultiHeadSelfAttention
+from .embedding import LinearPatchEmbedding, PatchEmbedding
+from .encoder import MLP
+from .position import ClassToken, LearnedPositionEmbedding
+
 __all__ = ["INIT_SCHEMES", "InitRule", "init_rules", "init_weights_"]
 
 #: The schemes :func:`init_weights_` knows.
@@ -137,6 +142,124 @@ def _torch_default_bound(weight: torch.Tensor) -> float:
     return 1.0 / math.sqrt(_conv_fan_in(weight))
 
 
+#: The book's own draw for every std-0.02 tensor under ``"trunc_2sigma"``.
+_TRUNC_2SIGMA = InitRule("trunc_normal", std=0.02, bound=0.04,
+                         source="vit_tutorial.init trunc_2sigma: normal(0.02) cut at +-2 std")
+
+
+def _official_linear_rules(w: str, b: str, layer: nn.Linear, blocks: int, mlp: bool,
+                           is_head: bool) -> dict[str, InitRule]:
+    rules: dict[str, InitRule] = {}
+    if is_head:
+        rules[w] = InitRule("zeros", source=f"{_JAX} VisionTransformer: head kernel_init=zeros")
+        if layer.bias is not None:
+            rules[b] = InitRule("zeros", source=f"{_JAX} VisionTransformer: head_bias_init=0.")
+        return rules
+    out_f, in_f = layer.weight.shape
+    bound = _xavier_bound(in_f, out_f // blocks)
+    where = "MlpBlock: kernel_init=xavier_uniform()" if mlp else (
+        "Encoder1DBlock: MultiHeadDotProductAttention(kernel_init=xavier_uniform()), "
+        "one (D, D) kernel per projection")
+    rules[w] = InitRule("xavier_blocks" if blocks > 1 else "uniform", bound=bound, source=f"{_JAX} {where}")
+    if layer.bias is not None:
+        rules[b] = (
+            InitRule("normal", std=1e-6, source=f"{_JAX} MlpBlock: bias_init=normal(stddev=1e-6)")
+            if mlp else InitRule("zeros", source=f"{_JAX} Encoder1DBlock: Flax default bias_init zeros")
+        )
+    return rules
+
+
+def _linear_rules(scheme: str, prefix: str, layer: nn.Linear, *, blocks: int = 1, mlp: bool = False,
+                  is_head: bool = False) -> dict[str, InitRule]:
+    """The rules for one ``nn.Linear``'s weight and bias (``blocks``: stacked kernels, as in ``qkv``)."""
+    w = f"{prefix}weight" if prefix else "weight"
+    b = f"{prefix}bias" if prefix else "bias"
+    if scheme == "official":
+        return _official_linear_rules(w, b, layer, blocks, mlp, is_head)
+    rules: dict[str, InitRule] = {}
+    if scheme == "timm":
+        rules[w] = InitRule("trunc_normal", std=0.02, bound=2.0,
+                            source=f"{_TIMM} init_weights_vit_timm: trunc_normal_(std=.02), a=-2, b=2")
+    else:
+        rules[w] = _TRUNC_2SIGMA
+    if layer.bias is not None:
+        rules[b] = InitRule("zeros", source=f"{_TIMM} init_weights_vit_timm: zeros_(bias)")
+    return rules
+
+
+def _patch_embedding_rules(scheme: str, p: str, conv: nn.Conv2d) -> dict[str, InitRule]:
+    if scheme == "official":
+        fan_in = _conv_fan_in(conv.weight)
+        std = math.sqrt(1.0 / fan_in) / _TRUNC_STD
+        return {
+            f"{p}proj.weight": InitRule(
+                "trunc_normal", std=std, bound=2 * std,
+                source=f"{_JAX} VisionTransformer: nn.Conv(name='embedding'), Flax default lecun_normal()"),
+            f"{p}proj.bias": InitRule("zeros", source=f"{_JAX} nn.Conv: Flax default bias_init zeros"),
+        }
+    bound = _torch_default_bound(conv.weight)
+    src = "torch nn.Conv2d.reset_parameters (kept by " + (
+        f"{_TIMM} init_weights_vit_timm)" if scheme == "timm" else "vit_tutorial.init trunc_2sigma)")
+    return {f"{p}proj.weight": InitRule("uniform", bound=bound, source=src),
+            f"{p}proj.bias": InitRule("uniform", bound=bound, source=src)}
+
+
+def _class_token_rule(scheme: str) -> InitRule:
+    if scheme == "official":
+        return InitRule("zeros", source=f"{_JAX} VisionTransformer: self.param('cls', zeros, ...)")
+    if scheme == "timm":
+        return InitRule("normal", std=1e-6,
+                        source=f"{_TIMM} VisionTransformer.init_weights: normal_(cls_token, std=1e-6)")
+    return _TRUNC_2SIGMA
+
+
+def _position_table_rule(scheme: str, pos_std: float | None) -> InitRule:
+    if pos_std is not None:
+        return InitRule("trunc_normal", std=pos_std, bound=2 * pos_std,
+                        source="ViTConfig.pos_init_std (vit_tutorial.model.init_position_embedding)")
+    if scheme == "official":
+        return InitRule("normal", std=0.02,
+                        source=f"{_JAX} Encoder: posemb_init=nn.initializers.normal(stddev=0.02)")
+    if scheme == "timm":
+        return InitRule("trunc_normal", std=0.02, bound=2.0,
+                        source=f"{_TIMM} VisionTransformer.init_weights: trunc_normal_(pos_embed, std=.02)")
+    return _TRUNC_2SIGMA
+
+
+def _layer_norm_rules(scheme: str, p: str, module: nn.LayerNorm) -> dict[str, InitRule]:
+    src = f"{_JAX} nn.LayerNorm: Flax defaults" if scheme == "official" else "torch nn.LayerNorm.reset_parameters"
+    rules: dict[str, InitRule] = {}
+    if module.weight is not None:
+        rules[f"{p}weight"] = InitRule("ones", source=src)
+    if module.bias is not None:
+        rules[f"{p}bias"] = InitRule("zeros", source=src)
+    return rules
+
+
+def _module_rules(scheme: str, p: str, module: nn.Module, head: nn.Module | None,
+                  pos_std: float | None) -> dict[str, InitRule]:
+    """The rules for the parameters one of the package's parts owns directly (``p``: its name prefix)."""
+    if isinstance(module, PatchEmbedding):
+        return _patch_embedding_rules(scheme, p, module.proj)
+    if isinstance(module, LinearPatchEmbedding):
+        return _linear_rules(scheme, f"{p}proj.", module.proj)
+    if isinstance(module, ClassToken):
+        return {f"{p}token": _class_token_rule(scheme)}
+    if isinstance(module, LearnedPositionEmbedding):
+        return {f"{p}weight": _position_table_rule(scheme, pos_std)}
+    if isinstance(module, MultiHeadSelfAttention):
+        return {**_linear_rules(scheme, f"{p}qkv.", module.qkv, blocks=3),
+                **_linear_rules(scheme, f"{p}proj.", module.proj)}
+    if isinstance(module, MLP):
+        return {**_linear_rules(scheme, f"{p}fc1.", module.fc1, mlp=True),
+                **_linear_rules(scheme, f"{p}fc2.", module.fc2, mlp=True)}
+    if isinstance(module, nn.LayerNorm):
+        return _layer_norm_rules(scheme, p, module)
+    if isinstance(module, nn.Linear) and module is head:
+        return _linear_rules(scheme, p, module, is_head=True)
+    return {}
+
+
 def init_rules(model: nn.Module, scheme: str = "trunc_2sigma") -> dict[str, InitRule]:
     """The rule for every parameter of ``model`` under ``scheme``.
 
@@ -154,112 +277,19 @@ def init_rules(model: nn.Module, scheme: str = "trunc_2sigma") -> dict[str, Init
             error names it).
         TypeError: ``model`` is not an ``nn.Module``.
     """
-    from .attention import MultiHeadSelfAttention
-    from .embedding import LinearPatchEmbedding, PatchEmbedding
-    from .encoder import MLP
-    from .position import ClassToken, LearnedPositionEmbedding
-
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
-    rules: dict[str, InitRule] = {}
     head = getattr(model, "head", None)
     # A ViT whose config asks for another position-table std draws it last, from
     # normal(std) cut at +-2 std, whatever the scheme (ViT.__init__).
-    config = getattr(model, "config", None)
-    pos_std = getattr(config, "pos_init_std", None)
+    pos_std = getattr(getattr(model, "config", None), "pos_init_std", None)
     if pos_std is not None and pos_std == 0.02:
         pos_std = None
-
-    def linear(prefix: str, layer: nn.Linear, *, blocks: int = 1, mlp: bool = False, is_head: bool = False) -> None:
-        w = f"{prefix}weight" if prefix else "weight"
-        b = f"{prefix}bias" if prefix else "bias"
-        if scheme == "official":
-            if is_head:
-                rules[w] = InitRule("zeros", source=f"{_JAX} VisionTransformer: head kernel_init=zeros")
-                if layer.bias is not None:
-                    rules[b] = InitRule("zeros", source=f"{_JAX} VisionTransformer: head_bias_init=0.")
-                return
-            out_f, in_f = layer.weight.shape
-            bound = _xavier_bound(in_f, out_f // blocks)
-            where = "MlpBlock: kernel_init=xavier_uniform()" if mlp else (
-                "Encoder1DBlock: MultiHeadDotProductAttention(kernel_init=xavier_uniform()), "
-                "one (D, D) kernel per projection")
-            rules[w] = InitRule("xavier_blocks" if blocks > 1 else "uniform", bound=bound, source=f"{_JAX} {where}")
-            if layer.bias is not None:
-                rules[b] = (
-                    InitRule("normal", std=1e-6, source=f"{_JAX} MlpBlock: bias_init=normal(stddev=1e-6)")
-                    if mlp else InitRule("zeros", source=f"{_JAX} Encoder1DBlock: Flax default bias_init zeros")
-                )
-        else:
-            if scheme == "timm":
-                rules[w] = InitRule("trunc_normal", std=0.02, bound=2.0,
-                                    source=f"{_TIMM} init_weights_vit_timm: trunc_normal_(std=.02), a=-2, b=2")
-            else:
-                rules[w] = InitRule("trunc_normal", std=0.02, bound=0.04,
-                                    source="vit_tutorial.init trunc_2sigma: normal(0.02) cut at +-2 std")
-            if layer.bias is not None:
-                rules[b] = InitRule("zeros", source=f"{_TIMM} init_weights_vit_timm: zeros_(bias)")
-
+    rules: dict[str, InitRule] = {}
     for name, module in model.named_modules():
-        p = f"{name}." if name else ""
-        if isinstance(module, PatchEmbedding):
-            conv = module.proj
-            if scheme == "official":
-                fan_in = _conv_fan_in(conv.weight)
-                std = math.sqrt(1.0 / fan_in) / _TRUNC_STD
-                rules[f"{p}proj.weight"] = InitRule(
-                    "trunc_normal", std=std, bound=2 * std,
-                    source=f"{_JAX} VisionTransformer: nn.Conv(name='embedding'), Flax default lecun_normal()")
-                rules[f"{p}proj.bias"] = InitRule("zeros", source=f"{_JAX} nn.Conv: Flax default bias_init zeros")
-            else:
-                bound = _torch_default_bound(conv.weight)
-                src = "torch nn.Conv2d.reset_parameters (kept by " + (
-                    f"{_TIMM} init_weights_vit_timm)" if scheme == "timm" else "vit_tutorial.init trunc_2sigma)")
-                rules[f"{p}proj.weight"] = InitRule("uniform", bound=bound, source=src)
-                rules[f"{p}proj.bias"] = InitRule("uniform", bound=bound, source=src)
-        elif isinstance(module, LinearPatchEmbedding):
-            linear(f"{p}proj.", module.proj)
-        elif isinstance(module, ClassToken):
-            key = f"{p}token"
-            if scheme == "official":
-                rules[key] = InitRule("zeros", source=f"{_JAX} VisionTransformer: self.param('cls', zeros, ...)")
-            elif scheme == "timm":
-                rules[key] = InitRule("normal", std=1e-6,
-                                      source=f"{_TIMM} VisionTransformer.init_weights: normal_(cls_token, std=1e-6)")
-            else:
-                rules[key] = InitRule("trunc_normal", std=0.02, bound=0.04,
-                                      source="vit_tutorial.init trunc_2sigma: normal(0.02) cut at +-2 std")
-        elif isinstance(module, LearnedPositionEmbedding):
-            key = f"{p}weight"
-            if pos_std is not None:
-                rules[key] = InitRule("trunc_normal", std=pos_std, bound=2 * pos_std,
-                                      source="ViTConfig.pos_init_std (vit_tutorial.model.init_position_embedding)")
-            elif scheme == "official":
-                rules[key] = InitRule("normal", std=0.02,
-                                      source=f"{_JAX} Encoder: posemb_init=nn.initializers.normal(stddev=0.02)")
-            elif scheme == "timm":
-                rules[key] = InitRule("trunc_normal", std=0.02, bound=2.0,
-                                      source=f"{_TIMM} VisionTransformer.init_weights: trunc_normal_(pos_embed, std=.02)")
-            else:
-                rules[key] = InitRule("trunc_normal", std=0.02, bound=0.04,
-                                      source="vit_tutorial.init trunc_2sigma: normal(0.02) cut at +-2 std")
-        elif isinstance(module, MultiHeadSelfAttention):
-            linear(f"{p}qkv.", module.qkv, blocks=3)
-            linear(f"{p}proj.", module.proj)
-        elif isinstance(module, MLP):
-            linear(f"{p}fc1.", module.fc1, mlp=True)
-            linear(f"{p}fc2.", module.fc2, mlp=True)
-        elif isinstance(module, nn.LayerNorm):
-            src = (f"{_JAX} nn.LayerNorm: Flax defaults" if scheme == "official"
-                   else "torch nn.LayerNorm.reset_parameters")
-            if module.weight is not None:
-                rules[f"{p}weight"] = InitRule("ones", source=src)
-            if module.bias is not None:
-                rules[f"{p}bias"] = InitRule("zeros", source=src)
-        elif isinstance(module, nn.Linear) and module is head:
-            linear(p, module, is_head=True)
+        rules.update(_module_rules(scheme, f"{name}." if name else "", module, head, pos_std))
 
     names = [n for n, _ in model.named_parameters()]
     missing = [n for n in names if n not in rules]
