@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import stats as sps
 
-from vit_tutorial.stats import binomial_se, format_mean_sd, mcnemar, mean_sd, paired_bootstrap
+from vit_tutorial.stats import binomial_se, format_mean_sd, mcnemar, mean_sd, paired_bootstrap, paired_bootstrap_mean
 
 
 def test_mean_sd_by_hand():
@@ -103,3 +103,36 @@ def test_paired_bootstrap_rejects_bad_input():
         paired_bootstrap(a, b, level=95)
     with pytest.raises(ValueError, match="seed must be an integer"):
         paired_bootstrap(a, b, seed=0.5)
+
+
+def test_paired_bootstrap_mean_on_real_scores():
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 1, 500)  # e.g. each image's area under a deletion curve
+    b = a - 0.05 + rng.normal(0, 0.1, 500)  # B is 0.05 lower, with per-image noise
+    r = paired_bootstrap_mean(a, b, resamples=20_000, seed=0)
+    d = a - b
+    assert abs(r.difference - d.mean()) < 1e-12
+    se = d.std(ddof=0) / math.sqrt(d.size)
+    assert abs((r.high - r.low) - 2 * 1.959964 * se) < 0.1 * (r.high - r.low)
+    assert r.low < d.mean() < r.high and r.low > 0 and r.p_value < 0.001
+    # on right/wrong vectors it is the same computation as paired_bootstrap (same draws)
+    x, y = _pairs(10, 30, 900, 60)
+    assert paired_bootstrap_mean(x.astype(float), y.astype(float), resamples=2000, seed=3) == paired_bootstrap(
+        x, y, resamples=2000, seed=3)
+    # pairing matters: a shared per-image offset cancels
+    base = rng.uniform(0, 1, 300)
+    assert paired_bootstrap_mean(base + 0.01, base, resamples=500).low > 0.0099
+    assert paired_bootstrap_mean(torch.tensor([0.2, 0.4], dtype=torch.float64), [0.2, 0.4], resamples=100).p_value == 1.0
+
+
+def test_paired_bootstrap_mean_rejects_bad_input():
+    with pytest.raises(ValueError, match="same images"):
+        paired_bootstrap_mean([0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match="empty"):
+        paired_bootstrap_mean([], [])
+    with pytest.raises(ValueError, match="finite"):
+        paired_bootstrap_mean([0.1, float("nan")], [0.1, 0.2])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        paired_bootstrap_mean([[0.1]], [[0.1]])
+    with pytest.raises(ValueError, match="resamples must be an integer >= 100"):
+        paired_bootstrap_mean([0.1, 0.2], [0.1, 0.3], resamples=5)

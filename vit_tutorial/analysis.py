@@ -680,7 +680,9 @@ def deletion_curve(
         batch_size: images per forward pass.
 
     Returns:
-        ``{"accuracy": (N+1,), "true_probability": (N+1,)}``, entry k after blanking k patches.
+        ``{"accuracy": (N+1,), "true_probability": (N+1,), "correct": (N+1, n)}``, entry k
+        after blanking k patches; ``correct`` says per image whether the model was right
+        (its mean over k is that image's area under the curve, for paired tests).
     """
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -692,11 +694,12 @@ def deletion_curve(
     P = check_positive_int(patch_size, "patch_size")
     N = (images.shape[2] // P) * (images.shape[3] // P)
     model.eval()
-    acc, prob = [], []
+    acc, prob, right = [], [], []
     for k in range(N + 1):
         x = delete_patches(images, ranking, k, P, fill)
         logits = torch.cat([model(part) for part in x.split(batch_size)])  # (n, classes)
         p = logits.softmax(dim=-1)
-        acc.append((logits.argmax(dim=-1) == labels).float().mean())
+        right.append(logits.argmax(dim=-1) == labels)  # (n,)
+        acc.append(right[-1].float().mean())
         prob.append(p[torch.arange(len(labels)), labels].mean())
-    return {"accuracy": torch.stack(acc), "true_probability": torch.stack(prob)}
+    return {"accuracy": torch.stack(acc), "true_probability": torch.stack(prob), "correct": torch.stack(right)}

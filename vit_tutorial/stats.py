@@ -16,7 +16,9 @@ Four tools, each a few lines, used by chapters 9-12 and their exercises:
   ``min(1, 2 * P(Binomial(b + c, 1/2) <= min(b, c)))``.
 * :func:`paired_bootstrap`: resample the shared test images with replacement
   (the same draw for both models) and read the difference of accuracies'
-  percentile interval and a two-sided p-value off the resamples.
+  percentile interval and a two-sided p-value off the resamples;
+  :func:`paired_bootstrap_mean` does the same for any per-image score (e.g.
+  the area under each image's deletion curve).
 
 Paired tests use the fact that both models saw the same digits: an easy digit
 is easy for both, so the difference is much less noisy than two separate
@@ -39,6 +41,7 @@ __all__ = [
     "binomial_se",
     "mcnemar",
     "paired_bootstrap",
+    "paired_bootstrap_mean",
 ]
 
 
@@ -201,13 +204,47 @@ def paired_bootstrap(
         :class:`BootstrapResult`.
     """
     a, b = _pair(correct_a, correct_b)
+    d = a.astype(np.float64) - b.astype(np.float64)  # (n,) per-image difference: -1, 0 or 1
+    return _bootstrap_mean(d, resamples, seed, level)
+
+
+def paired_bootstrap_mean(
+    scores_a: Sequence[float], scores_b: Sequence[float], resamples: int = 10_000, seed: int = 0, level: float = 0.95
+) -> BootstrapResult:
+    """Paired bootstrap of mean(scores_a) - mean(scores_b) for any per-image score.
+
+    :func:`paired_bootstrap` for numbers that are not right/wrong: e.g. the
+    area under each image's deletion curve (the share of the N+1 deletion
+    steps at which the model was still right), for two rankings of the same
+    images. Every resample draws ``n`` images with replacement (one draw for
+    both) and records the mean difference on it.
+
+    Args:
+        scores_a: one finite number per image for method A.
+        scores_b: the same for method B, same images in the same order.
+        resamples: number of bootstrap resamples (>= 100).
+        seed: seed of ``numpy.random.default_rng``, so the result is reproducible.
+        level: coverage of the percentile interval, in (0, 1).
+
+    Returns:
+        :class:`BootstrapResult` (``difference`` = the observed mean difference A - B).
+    """
+    a, b = _values(scores_a, "scores_a"), _values(scores_b, "scores_b")
+    if a.shape != b.shape:
+        raise ValueError(f"scores_a and scores_b must score the same images, got {a.size} and {b.size} entries")
+    if a.size == 0:
+        raise ValueError("scores_a and scores_b are empty; need at least one image")
+    return _bootstrap_mean(a - b, resamples, seed, level)
+
+
+def _bootstrap_mean(d: np.ndarray, resamples: int, seed: int, level: float) -> BootstrapResult:
+    """Percentile interval and two-sided p-value of the mean of the per-image differences ``d``."""
     if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 100:
         raise ValueError(f"resamples must be an integer >= 100, got {resamples!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an integer, got {seed!r}")
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0.0 < level < 1.0:
         raise ValueError(f"level must be a number in (0, 1), got {level!r}")
-    d = a.astype(np.float64) - b.astype(np.float64)  # (n,) per-image difference: -1, 0 or 1
     n = d.size
     rng = np.random.default_rng(seed)
     diffs = np.empty(resamples)
