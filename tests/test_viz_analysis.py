@@ -1,21 +1,20 @@
 """Chapter 10's figures: they draw what they are given and reject bad input."""
 import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-from vit_tutorial.analysis import (  # noqa: E402
+from vit_tutorial.analysis import (
     attention_rollout,
     class_token_map,
     embedding_filter_components,
     position_embedding_similarity,
 )
-from vit_tutorial.viz import (  # noqa: E402
+from vit_tutorial.viz import (
     animate_attention_sweep,
     plot_attention_distance,
     plot_attention_grid,
@@ -27,12 +26,6 @@ from vit_tutorial.viz import (  # noqa: E402
 
 L, B, h, SIDE, P = 3, 2, 4, 4, 4
 T = 1 + SIDE * SIDE
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def attention(seed=0):

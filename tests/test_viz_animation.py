@@ -1,7 +1,4 @@
 """Animations embedded in the book load nothing from a CDN."""
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.animation import FuncAnimation
 

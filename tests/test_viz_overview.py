@@ -1,13 +1,11 @@
 """The model map of chapter 1 (vit_tutorial.viz.overview)."""
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-import vit_tutorial as vt  # noqa: E402
-from vit_tutorial.viz import model_map_steps, plot_model_map  # noqa: E402
+import vit_tutorial as vt
+from vit_tutorial.viz import model_map_steps, plot_model_map
 
 
 def test_steps_match_a_real_forward_pass():

@@ -1,14 +1,13 @@
 """Figures of chapters 1-4 (vit_tutorial.viz.patches and vit_tutorial.viz.tokens)."""
 import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-import vit_tutorial as vt  # noqa: E402
-from vit_tutorial.viz import (  # noqa: E402
+import vit_tutorial as vt
+from vit_tutorial.viz import (
     animate_patch_sizes,
     figure_to_png,
     patch_sizes_dividing,

@@ -1,15 +1,14 @@
 """The training chapter's figures: they draw what they are given and reject bad input."""
 import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-from vit_tutorial.train import TrainConfig  # noqa: E402
-from vit_tutorial.viz import (  # noqa: E402
+from vit_tutorial.train import TrainConfig
+from vit_tutorial.viz import (
     plot_accuracy_runs,
     plot_augmentation,
     plot_confusion_matrix,
@@ -18,12 +17,6 @@ from vit_tutorial.viz import (  # noqa: E402
     plot_misclassified,
     plot_training_curves,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def history(n=5, offset=0.0):

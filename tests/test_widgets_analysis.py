@@ -1,13 +1,11 @@
 """Chapter 10's attention explorer: its controls redraw the figure."""
-import matplotlib
 
-matplotlib.use("Agg")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
-from vit_tutorial import ViT, vit_config  # noqa: E402
-from vit_tutorial.widgets import attention_explorer  # noqa: E402
+from vit_tutorial import ViT, vit_config
+from vit_tutorial.widgets import attention_explorer
 
 
 @pytest.fixture(scope="module")

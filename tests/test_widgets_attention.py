@@ -1,12 +1,10 @@
 """Chapter 5's explorer: a thin wrapper over viz.plot_head_attention."""
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from vit_tutorial.widgets import HeadAttentionExplorer, head_attention_explorer  # noqa: E402
+from vit_tutorial.widgets import HeadAttentionExplorer, head_attention_explorer
 
 
 def test_explorer_redraws_when_a_control_moves():

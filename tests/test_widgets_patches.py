@@ -1,11 +1,9 @@
 """The chapter-1 explorer builds and redraws without a kernel."""
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from vit_tutorial.widgets import PatchExplorer, patch_explorer  # noqa: E402
+from vit_tutorial.widgets import PatchExplorer, patch_explorer
 
 
 def test_explorer_builds_and_updates():

@@ -3,23 +3,16 @@ import re
 
 import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-from vit_tutorial.data import random_shift  # noqa: E402
-from vit_tutorial.train import TrainConfig  # noqa: E402
-from vit_tutorial.viz import animate_augmentation, plot_augmentation  # noqa: E402
-from vit_tutorial.viz.training import _augmented_copies  # noqa: E402
-from vit_tutorial.widgets import AugmentationExplorer, ScheduleExplorer, augmentation_explorer, schedule_explorer  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from vit_tutorial.data import random_shift
+from vit_tutorial.train import TrainConfig
+from vit_tutorial.viz import animate_augmentation, plot_augmentation
+from vit_tutorial.viz.training import _augmented_copies
+from vit_tutorial.widgets import AugmentationExplorer, ScheduleExplorer, augmentation_explorer, schedule_explorer
 
 
 def digit():
