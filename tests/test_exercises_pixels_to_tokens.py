@@ -88,6 +88,9 @@ def test_patchify_wrong_answers_are_named():
     assert not r and "different values" in r.message
     r = check_patchify(lambda x, P: _patchify_right(x, P)[:, :-1])
     assert not r and "shape" in r.message
+    # pixel_unshuffle lays a patch out channel first too, so it would pass unless refused
+    r = check_patchify(lambda x, P: F.pixel_unshuffle(x, P).flatten(2).transpose(1, 2))
+    assert not r and "pixel_unshuffle" in r.message
     assert "NotImplementedError" in check_patchify(_stub).message
 
 
@@ -124,6 +127,13 @@ def test_unpatchify_right_and_wrong():
     assert not r and "channels last" in r.message
     r = check_unpatchify(lambda p, P, H, W, C: p.reshape(p.shape[0], C, H, W))
     assert not r and "reshape alone" in r.message
+
+    def by_pixel_shuffle(p, P, H, W, C):
+        grid = p.transpose(1, 2).reshape(p.shape[0], C * P * P, H // P, W // P)  # (B, C*P*P, H/P, W/P)
+        return F.pixel_shuffle(grid, P)                                          # (B, C, H, W)
+
+    r = check_unpatchify(by_pixel_shuffle)
+    assert not r and "pixel_shuffle" in r.message
 
 
 # ---------------------------------------------------------------- conv as linear

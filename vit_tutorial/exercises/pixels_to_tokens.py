@@ -188,8 +188,9 @@ def _diagnose_sequence(got: torch.Tensor, images: torch.Tensor, P: int) -> Check
 def check_patchify(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> CheckResult:
     """Check ``fn(images, P)``: (B, C, H, W) -> (B, N, P*P*C), patches row by
     row, values inside a patch channel first (C, P, P). Answers that call
-    ``patchify``, ``unfold`` or a convolution are refused."""
-    builtin = _uses_builtin(fn, {"patchify", "unfold", "Unfold", "conv2d", "Conv2d", "rearrange"},
+    ``patchify``, ``unfold``, ``pixel_unshuffle`` or a convolution are refused."""
+    builtin = _uses_builtin(fn, {"patchify", "unfold", "Unfold", "conv2d", "Conv2d", "rearrange",
+                                 "pixel_unshuffle", "PixelUnshuffle"},
                             "patchify with reshape and permute")
     if builtin is not None:
         return builtin
@@ -221,8 +222,8 @@ def check_patchify(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> CheckResu
 def check_unpatchify(fn: Callable[[torch.Tensor, int, int, int, int], torch.Tensor]) -> CheckResult:
     """Check ``fn(patches, P, H, W, C)``: (B, N, P*P*C) -> (B, C, H, W), the
     inverse of :func:`~vit_tutorial.patches.patchify`. Answers that call
-    ``unpatchify`` or ``fold`` are refused."""
-    builtin = _uses_builtin(fn, {"unpatchify", "fold", "Fold", "rearrange"},
+    ``unpatchify``, ``fold`` or ``pixel_shuffle`` are refused."""
+    builtin = _uses_builtin(fn, {"unpatchify", "fold", "Fold", "rearrange", "pixel_shuffle", "PixelShuffle"},
                             "unpatchify with reshape and permute")
     if builtin is not None:
         return builtin
