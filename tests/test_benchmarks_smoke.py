@@ -21,8 +21,6 @@ from vit_tutorial import results as vt_results
 from vit_tutorial.flops import vit_flops
 from vit_tutorial.viz import performance as perf
 
-matplotlib.use("Agg")
-
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "benchmarks"
 sys.path.insert(0, str(BENCH))
