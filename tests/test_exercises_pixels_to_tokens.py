@@ -225,6 +225,10 @@ def test_position_similarity_right_and_wrong():
     from vit_tutorial.analysis import patch_cosine_similarity
 
     assert "patch_cosine_similarity" in check_position_similarity(lambda t: patch_cosine_similarity(t[0, 1:])).message
+    from vit_tutorial.analysis import position_embedding_similarity
+
+    r = check_position_similarity(lambda t: position_embedding_similarity(t, 3).reshape(9, 9))
+    assert not r and "position_embedding_similarity" in r.message
     r = check_position_similarity(lambda t: right(t) * float("nan"))
     assert not r and "NaN" in r.message
     r = check_position_similarity(lambda t: F.normalize(t[0], dim=-1) @ F.normalize(t[0], dim=-1).T)
@@ -235,12 +239,12 @@ def test_position_similarity_right_and_wrong():
     assert not r and "different values" in r.message
 
 
-def _resize(table, m, mode="bicubic", align_corners=False, straight=False, keep_cls=True):
+def _resize(table, m, mode="bicubic", align_corners=False, straight=False, keep_cls=True, antialias=False):
     cls, grid = table[:, :1], table[:, 1:]
     _, n2, D = grid.shape
     n = int(n2**0.5)
     grid = grid.reshape(1, D, n, n) if straight else grid.reshape(1, n, n, D).permute(0, 3, 1, 2)
-    grid = F.interpolate(grid, size=(m, m), mode=mode, align_corners=align_corners)
+    grid = F.interpolate(grid, size=(m, m), mode=mode, align_corners=align_corners, antialias=antialias)
     grid = grid.permute(0, 2, 3, 1).reshape(1, m * m, D)
     return torch.cat([cls, grid], dim=1) if keep_cls else grid
 
@@ -256,6 +260,8 @@ def test_resize_position_embedding_right_and_wrong():
     assert not r and "permute" in r.message
     r = check_resize_position_embedding(lambda t, m: _resize(t, m, mode="bilinear"))
     assert not r and "bicubic" in r.message
+    r = check_resize_position_embedding(lambda t, m: _resize(t, m, antialias=True))
+    assert not r and "timm" in r.message and "antialias" in r.message
     r = check_resize_position_embedding(lambda t, m: _resize(t, m, keep_cls=False))
     assert not r and "class token" in r.message
     r = check_resize_position_embedding(lambda t, m: _resize(t, m, align_corners=True))

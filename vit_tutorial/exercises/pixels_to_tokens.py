@@ -654,7 +654,8 @@ def check_position_similarity(fn: Callable[[torch.Tensor], torch.Tensor]) -> Che
     table = torch.randn(1, N + 1, D, generator=gen) + 0.5  # (1, N+1, D)
     rows = table[0, 1:]  # (N, D)
     expected = F.cosine_similarity(rows[:, None, :], rows[None, :, :], dim=-1)  # (N, N)
-    builtin = _uses_builtin(fn, {"position_similarity", "cosine_similarity", "patch_cosine_similarity"},
+    builtin = _uses_builtin(fn, {"position_similarity", "cosine_similarity", "patch_cosine_similarity",
+                                 "position_embedding_similarity"},
                             "the similarity from dot products and norms")
     if builtin is not None:
         return builtin
@@ -684,9 +685,10 @@ def check_position_similarity(fn: Callable[[torch.Tensor], torch.Tensor]) -> Che
 def check_resize_position_embedding(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> CheckResult:
     """Check ``fn(table, new_side)``: a table (1, 1 + n*n, D) resized to
     (1, 1 + m*m, D) by bicubic interpolation of the patch grid
-    (``align_corners=False``, the DeiT/timm choice the book uses), the class
-    token's row kept unchanged. The official ViT code's linear interpolation
-    is recognised and named. Answers that call the package's
+    (``align_corners=False``, no anti-aliasing: DeiT's choice, which the book
+    uses), the class token's row kept unchanged. The official ViT code's
+    linear interpolation and timm's anti-aliased bicubic are recognised and
+    named. Answers that call the package's
     ``resize_position_embedding`` are refused."""
     builtin = _uses_builtin(fn, {"resize_position_embedding", "resample_abs_pos_embed"}, "the resize")
     if builtin is not None:
@@ -725,6 +727,13 @@ def check_resize_position_embedding(fn: Callable[[torch.Tensor, int], torch.Tens
                     "these are linear values with corners aligned: what the official ViT code computes "
                     "(scipy.ndimage.zoom(..., order=1)). A valid choice, but this exercise asks for the "
                     "book's (DeiT's): mode='bicubic', align_corners=False."
+                )
+            timm_like = variant(square, mode="bicubic", align_corners=False, antialias=True)
+            if _same(got, timm_like, 1e-4) and not _same(expected, timm_like, 1e-4):
+                return failed(
+                    "these are bicubic values with antialias=True: what timm's resample_abs_pos_embed "
+                    "computes by default. A valid choice, but this exercise asks for DeiT's (and the book's): "
+                    "no anti-aliasing, antialias=False."
                 )
             if _same(got, variant(square, mode="bilinear", align_corners=False), 1e-4):
                 return failed("these are bilinear values; this exercise asks for mode='bicubic' "
