@@ -3,10 +3,13 @@ rejects typical wrong ones with a message that names the mistake."""
 import math
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
+import vit_tutorial as vt
 from vit_tutorial.exercises import (
+    check_centred_position_table,
     check_fitted_exponent,
     check_error_slope,
     check_layer_similarity,
@@ -172,3 +175,45 @@ def test_window_flops():
         result = check_window_flops(wrong)
         assert not result and hint in repr(result), repr(result)
     assert "whole number" in repr(check_window_flops(lambda N, D, w: "many"))
+
+
+def _centred(table, m, before=None, fill="replicate"):
+    cls, grid = table[:, :1], table[:, 1:]
+    _, n2, D = grid.shape
+    n = int(n2**0.5)
+    lo = (m - n) // 2 if before is None else before
+    fmap = grid.reshape(1, n, n, D).permute(0, 3, 1, 2)
+    pad = (lo, m - n - lo, lo, m - n - lo)
+    fmap = F.pad(fmap, pad, mode="replicate") if fill == "replicate" else F.pad(fmap, pad)
+    return torch.cat([cls, fmap.permute(0, 2, 3, 1).reshape(1, m * m, D)], dim=1)
+
+
+def test_centred_table_accepts_the_right_answer():
+    result = check_centred_position_table(_centred)
+    assert result, repr(result)
+    assert repr(result).startswith("Correct!")
+
+
+@pytest.mark.parametrize(
+    "wrong,words",
+    [
+        (lambda t, m: vt.resize_position_embedding(t, m), "stretches"),
+        (lambda t, m: _centred(t, m, fill="zeros"), "zeros"),
+        (lambda t, m: _centred(t, m, before=0), "corner"),
+        (lambda t, m: _centred(t, m, before=m - 3 - (m - 3) // 2), "odd extra row"),
+        (lambda t, m: _centred(t, m)[:, 1:], "class token"),
+        (lambda t, m: _centred(t, m).transpose(1, 2), "shape"),
+        (lambda t, m: _centred(t, m) + 1.0, "different values"),
+    ],
+)
+def test_centred_table_names_the_mistake(wrong, words):
+    result = check_centred_position_table(wrong)
+    assert not result
+    assert words in repr(result), repr(result)
+
+
+def test_centred_table_not_yet():
+    def stub(table, m):
+        raise NotImplementedError
+
+    assert "NotImplementedError" in repr(check_centred_position_table(stub))

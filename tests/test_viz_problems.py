@@ -2,12 +2,12 @@
 diagrams agree with the window code, and bad input raises ValueError."""
 import json
 
-import matplotlib
-
 import numpy as np
 import pytest
+import torch
 from matplotlib.figure import Figure
 
+import vit_tutorial as vt
 from vit_tutorial.viz import problems as vp
 
 
@@ -170,5 +170,111 @@ def test_load_experiment(tmp_path, monkeypatch):
     ],
 )
 def test_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def _samples(sizes=(14, 28, 42), modes=("resize", "pad"), k=4):
+    g = torch.Generator().manual_seed(0)
+    out = {}
+    for mode in modes:
+        for s in sizes:
+            if mode == "pad" and s < 28:
+                continue
+            out[(mode, s)] = {"images": torch.rand(k, 1, s, s, generator=g), "labels": torch.arange(k),
+                              "predictions": torch.tensor([0, 1, 0, 0][:k])}
+    return out
+
+
+def _rows(samples):
+    return [{"model": m, "mode": mode, "size": s, "test_accuracy": 0.5 + 0.01 * s}
+            for m in ("bicubic", "bilinear") for mode, s in samples]
+
+
+def test_patch_shuffle_figure_has_two_rows_and_the_patch_grid():
+    x = torch.rand(3, 1, 28, 28)
+    perm = torch.randperm(49)
+    shuffled = vt.unpatchify(vt.patchify(x, 7)[..., perm], 7, 28, 1)
+    fig = vp.plot_patch_shuffle(x, shuffled, 7, titles=["a", "b", "c"])
+    assert isinstance(fig, Figure) and len(fig.axes) == 6
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["a", "b", "c"]
+    assert len(fig.axes[0].lines) == 2 * 3  # 3 inner lines each way on a 4x4 grid
+
+
+@pytest.mark.parametrize("depths", [(4,), (12, 24)])
+def test_attention_entropy_is_drawn_as_a_share_of_uniform(depths):
+    curves = {f"{L} blocks": {"entropy": [1.0] * L, "uniform_entropy": 2.0} for L in depths}
+    fig = vp.plot_attention_entropy(curves)
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label() in curves]
+    assert [len(ln.get_ydata()) for ln in lines] == list(depths)
+    assert all((ln.get_ydata() == 0.5).all() for ln in lines)
+
+
+@pytest.mark.parametrize("size,mode,grid", [(14, "resize", 2), (42, "resize", 6), (42, "pad", 6)])
+def test_resolution_samples_show_the_digits_and_circle_the_size(size, mode, grid):
+    samples = _samples()
+    fig = vp.plot_resolution_samples(_rows(samples), samples, size, mode, patch_size=7)
+    assert f"{grid}x{grid} = {grid * grid} patches" in fig._suptitle.get_text()
+    digits, curve = fig.axes[:4], fig.axes[4]
+    titles = [ax.get_title() for ax in digits]
+    assert titles == ["label 0, pred 0", "label 1, pred 1", "label 2, pred 0", "label 3, pred 0"]
+    assert digits[1].title.get_color() == "#15803d" and digits[2].title.get_color() == "#b91c1c"
+    assert [t.get_text() for t in curve.get_legend().get_texts()] == ["bicubic", "bilinear"]
+    sizes = sorted(s for m, s in samples if m == mode)
+    assert list(curve.get_lines()[0].get_xdata()) == sizes
+
+
+def test_resolution_animation_has_one_frame_per_size():
+    samples = _samples()
+    html = vp.animate_resolution_sweep(_rows(samples), samples, mode="resize", dpi=20)
+    assert html.count("data:image/jpeg;base64") == 3 + 1  # + frame 0 in the <img>
+    assert "font-awesome" not in html and "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize("x,plain", [((200, 400, 4000), True), ((10, 1000, 100000), False)])
+def test_power_law_ticks_are_plain_numbers_on_a_short_axis(x, plain):
+    fig = vp.plot_power_laws({"a": (list(x), [v**2 for v in x])}, "N", "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert ("2,000" in labels) == plain
+
+
+@pytest.mark.parametrize("timed", [False, True])
+def test_variants_figure_adds_a_time_panel_when_every_row_is_timed(timed):
+    rows = [{"model": m, "test_accuracy": 0.9 + 0.01 * i, "parameters": 1000 * (i + 1), "flops": 1e6,
+             **({"train_seconds": 60.0 * (i + 1)} if timed else {})} for i, m in enumerate("ABC")]
+    fig = vp.plot_variants(rows)
+    assert len(fig.axes) == 3 + timed
+    if timed:
+        assert [p.get_width() for p in fig.axes[3].patches] == [1.0, 2.0, 3.0]  # minutes
+
+
+_IMG = torch.rand(2, 1, 28, 28)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: vp.plot_patch_shuffle(torch.rand(28, 28), _IMG, 7), r"\(B, C, H, W\)"),
+        (lambda: vp.plot_patch_shuffle(_IMG, _IMG[:1], 7), "shape of images"),
+        (lambda: vp.plot_patch_shuffle(_IMG, _IMG, 5), "must divide"),
+        (lambda: vp.plot_patch_shuffle(_IMG, _IMG, 0), "positive integer"),
+        (lambda: vp.plot_patch_shuffle(_IMG, _IMG, 7, titles=["a"]), "one entry per image"),
+        (lambda: vp.plot_patch_shuffle(torch.rand(13, 1, 7, 7), torch.rand(13, 1, 7, 7), 7), "at most 12"),
+        (lambda: vp.plot_attention_entropy({}), "non-empty dict"),
+        (lambda: vp.plot_attention_entropy({"a": {"entropy": [1.0]}}), "uniform_entropy"),
+        (lambda: vp.plot_resolution_samples(_rows(_samples()), _samples(), 35), "keys of samples"),
+        (lambda: vp.plot_resolution_samples(_rows(_samples()), {}, 28), "non-empty dict"),
+        (lambda: vp.plot_resolution_samples(_rows(_samples()), {28: {}}, 28), r"\(mode, size\) pairs"),
+        (lambda: vp.plot_resolution_samples(_rows(_samples()), {("resize", 28): {"images": _IMG}}, 28),
+         "'predictions'"),
+        (lambda: vp.plot_resolution_samples(
+            _rows(_samples()), {("resize", 21): _samples()[("resize", 28)]}, 21), "side 21"),
+        (lambda: vp.plot_resolution_samples([{"model": "a"}], _samples(), 28), "test_accuracy"),
+        (lambda: vp.animate_resolution_sweep(_rows(_samples()), _samples(), mode="crop"), "no entry for mode"),
+        (lambda: vp.animate_resolution_sweep(_rows(_samples()), _samples(), dpi=0), "positive integer"),
+    ],
+)
+def test_bad_input_of_the_shuffle_entropy_and_resolution_figures(call, match):
     with pytest.raises(ValueError, match=match):
         call()
