@@ -95,6 +95,11 @@ def ln(dim=-1, unbiased=False, inside=True, affine=True):
     (ln(), True, ["D channels"]),
     (lambda x, w, b, eps: F.layer_norm(x, x.shape[-1:], w, b, eps), False, ["layer_norm", "built-in"]),
     (lambda x, w, b, eps: torch.nn.LayerNorm(x.shape[-1], eps=eps)(x) * w + b, False, ["nn.LayerNorm"]),
+    # another normalisation built-in doing the same work on a reshaped x
+    (lambda x, w, b, eps: F.group_norm(x.reshape(-1, x.shape[-1], 1), 1, eps=eps).reshape(x.shape) * w + b,
+     False, ["group_norm", "built-in"]),
+    (lambda x, w, b, eps: F.instance_norm(x.reshape(1, -1, x.shape[-1]), eps=eps).reshape(x.shape) * w + b,
+     False, ["instance_norm", "built-in"]),
     (ln(dim=1), False, ["over the tokens"]),
     (ln(dim=0), False, ["over the batch"]),
     (ln(unbiased=True), False, ["unbiased", "D - 1"]),
@@ -109,6 +114,7 @@ def test_check_layer_norm(fn, ok, words):
     (lambda blk, x: (lambda y: y + blk.mlp(blk.norm2(y)))(x + blk.attn(blk.norm1(x))), True, ["pre-norm"]),
     (lambda blk, x: blk(x), False, ["EncoderBlock itself", "built-in"]),
     (lambda blk, x: blk.forward(x), False, ["EncoderBlock itself"]),
+    (lambda blk, x: type(blk).forward(blk, x), False, ["EncoderBlock.forward", "built-in"]),
     (lambda blk, x: (lambda y: blk.norm2(y + blk.mlp(y)))(blk.norm1(x + blk.attn(x))), False, ["post-norm"]),
     (lambda blk, x: blk.mlp(blk.norm2(blk.attn(blk.norm1(x)))), False, ["residual connections are missing"]),
     (lambda blk, x: (lambda y: blk.mlp(blk.norm2(y)))(x + blk.attn(blk.norm1(x))), False, ["MLP's residual"]),
@@ -194,6 +200,17 @@ def params_right(c, biases=True, final_norm=True, pos_rows=None, cls=True, block
 ])
 def test_check_param_count(fn, ok, words):
     verdict(check_param_count(fn), ok, *words)
+
+
+def test_check_param_count_refuses_counting_a_built_model():
+    """Counting a built ViT is what the exercise replaces; ViT builds again after the check."""
+    from vit_tutorial import ViT, count_parameters, vit_config
+    from vit_tutorial.flops import parameter_breakdown
+
+    verdict(check_param_count(lambda c: count_parameters(ViT(c))), False, "ViT.__init__", "without building")
+    verdict(check_param_count(lambda c: parameter_breakdown(c)["total"]), False, "ViT.__init__")
+    with torch.device("meta"):
+        assert count_parameters(ViT(vit_config("ViT-Tiny"))) > 0
 
 
 def flops_right(T, D, M, h):

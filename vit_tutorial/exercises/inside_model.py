@@ -31,7 +31,10 @@ _SOFTMAX_BUILTINS = [(torch, "softmax"), (_F, "softmax"), (torch.Tensor, "softma
 _LOSS_BUILTINS = [(_F, "cross_entropy"), (_F, "nll_loss"), (torch.nn.CrossEntropyLoss, "forward"),
                   (torch.nn.NLLLoss, "forward")]
 _LAYER_NORM_BUILTINS = [(_F, "layer_norm"), (torch, "layer_norm"), (torch, "native_layer_norm"),
-                        (torch.nn.LayerNorm, "forward")]
+                        (torch.nn.LayerNorm, "forward"),
+                        # the other normalisations compute the same statistics once x is reshaped
+                        (_F, "group_norm"), (torch, "group_norm"), (torch.nn.GroupNorm, "forward"),
+                        (_F, "instance_norm"), (torch, "instance_norm"), (_F, "batch_norm"), (torch, "batch_norm")]
 
 __all__ = [
     "check_attention",
@@ -213,7 +216,9 @@ def check_encoder_block(fn: Callable) -> CheckResult:
         no_second_res = x + a(block.norm1(x))
         no_second_res = block.mlp(block.norm2(no_second_res))
         parallel = x + a(block.norm1(x)) + block.mlp(block.norm2(x))
-        with forbidding([(block, "forward"), (torch.nn.TransformerEncoderLayer, "forward")], "the block"):
+        # the instance's forward and the class's (EncoderBlock.forward(block, x) runs the finished block too)
+        with forbidding([(block, "forward"), (EncoderBlock, "forward"), (torch.nn.TransformerEncoderLayer, "forward")],
+                        "the block"):
             out, err = call_learner(fn, block, x.clone())
     if err is not None:
         return err
@@ -337,9 +342,12 @@ def _true_count(config: ViTConfig) -> int:
 
 def check_param_count(fn: Callable) -> CheckResult:
     """Check ``fn(config) -> int``: the number of parameters of ``ViT(config)``
-    (learned position table, class token, 1 head; counted for several configs)."""
+    (learned position table, class token, 1 head; counted for several configs).
+    Building a ``ViT`` (and so ``count_parameters`` or ``parameter_breakdown``
+    on one) is refused while ``fn`` runs: that is the count it replaces."""
     for cfg in _COUNT_CONFIGS:
-        got, err = call_learner(fn, cfg)
+        with forbidding([(ViT, "__init__")], "the count from the config's fields (without building a ViT)"):
+            got, err = call_learner(fn, cfg)
         if err is not None:
             return err
         if isinstance(got, torch.Tensor) and got.numel() == 1:
