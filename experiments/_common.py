@@ -369,3 +369,147 @@ def save_partial(name: str, doc: dict, out: Path, quick: bool) -> Path:
 
     return save(doc, Path(out) / (f"{name}.quick.json" if quick else f"{name}.json"), overwrite=True,
                 check=name)
+
+
+# ---------------------------------------------------------------------------
+# The validation protocol of chapters 9-10 for the trained-model scripts
+# (variants.py, locality.py, transfer.py): 3,500 / 500 / 1,000 digits, the
+# best validation epoch kept, the test digits scored once, runs cached.
+
+#: The protocol's tag in cache keys and result files (change it if the protocol changes).
+PROTOCOL = "mnist5k load_splits 3500/500/1000; fit_select (val every epoch, later epoch on ties); test once"
+
+
+def mnist_splits(quick: bool) -> tuple[Split, Split, Split]:
+    """MNIST-5k's (train, val, test) from ``load_splits``; in quick mode every
+    20th training, 5th validation and 10th test digit (175 / 100 / 100)."""
+    from vit_tutorial.data import load_splits
+
+    data = load_splits("mnist5k")
+    train, val, test = data.train, data.val, data.test
+    if quick:
+        train = Split(train.images[::20].clone(), train.labels[::20].clone())
+        val = Split(val.images[::5].clone(), val.labels[::5].clone())
+        test = Split(test.images[::10].clone(), test.labels[::10].clone())
+    return train, val, test
+
+
+def split_loss(model: nn.Module, split: Split, batch: int = 1000) -> float:
+    """Mean cross-entropy (no label smoothing) of ``model`` on ``split``, in eval mode."""
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, len(split), batch):
+            logits = model(split.images[i:i + batch])
+            total += float(nn.functional.cross_entropy(logits, split.labels[i:i + batch], reduction="sum"))
+    return total / max(len(split), 1)
+
+
+def select_run(
+    model_name: str,
+    build: Callable[[], nn.Module],
+    train: Split,
+    val: Split,
+    test: Split,
+    seed: int,
+    config: TrainConfig,
+    quick: bool = False,
+    use_cache: bool = True,
+    tag: str = PROTOCOL,
+) -> tuple[dict, nn.Module]:
+    """Train ``build()`` with :func:`fit_select` (validation scored after every
+    epoch), cached under the model, its architecture, the seed, the recipe, the
+    protocol ``tag``, the data sizes and the code.
+
+    The model is built after ``torch.manual_seed(seed)`` and its position table
+    (if learned) gets chapter 9's initialisation. Returns ``(row, model)``; the
+    model holds the chosen weights, in eval mode. The row has the keys of
+    :func:`fit_select` (without ``correct``), plus ``model``, ``fraction`` (1.0),
+    ``seed``, ``train_images``, ``epochs``, ``steps``, ``images_seen``,
+    ``parameters``, ``test_loss`` (cross-entropy of the chosen weights),
+    ``cpu_seconds`` (process time of the training) and ``cached``.
+    """
+    torch.manual_seed(seed)
+    model = init_positions(build())
+    blob = json.dumps({"model": model_name, "arch": repr(model), "parameters": count_parameters(model),
+                       "seed": seed, "quick": quick, "config": config.to_dict(), "tag": tag,
+                       "sizes": [len(train), len(val), len(test)], "pos_init_std": pos_init_std(),
+                       "code": code_fingerprint()}, sort_keys=True)
+    key = "sel-" + hashlib.sha1(blob.encode()).hexdigest()[:16]
+    cache_json, cache_pt = CACHE_DIR / f"{key}.json", CACHE_DIR / f"{key}.pt"
+    if use_cache and cache_json.is_file() and cache_pt.is_file():
+        model.load_state_dict(torch.load(cache_pt, weights_only=True))
+        model.eval()
+        row = {**json.loads(cache_json.read_text()), "cached": True}
+        print(f"  {model_name:>22s} seed {seed}: cached, val {row['val_accuracy']:.4f}, "
+              f"test {row['test_accuracy']:.4f}", flush=True)
+        return row, model
+    cpu0 = time.process_time()
+    res = fit_select(model, train, val, test, config, evaluations=config.epochs)
+    cpu = time.process_time() - cpu0
+    res.pop("correct")
+    n = len(train)
+    row = {"model": model_name, "fraction": 1.0, "seed": seed, "train_images": n, "epochs": config.epochs,
+           "steps": -(-n // config.batch_size) * config.epochs, "images_seen": n * config.epochs,
+           "parameters": count_parameters(model), **res, "test_loss": round(split_loss(model, test), 4),
+           "cpu_seconds": round(cpu, 1)}
+    print(f"  {model_name:>22s} seed {seed}: {config.epochs} epochs, val {row['val_accuracy']:.4f} "
+          f"(epoch {row['chosen_epoch']}), test {row['test_accuracy']:.4f}, {cpu:.0f} CPU s", flush=True)
+    if use_cache:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        tmp = cache_pt.with_suffix(f".{os.getpid()}.tmp")
+        torch.save(model.state_dict(), tmp)
+        os.replace(tmp, cache_pt)  # two processes may share the cache: never a half-written file
+        tmp = cache_json.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(row))
+        os.replace(tmp, cache_json)
+    model.eval()
+    return {**row, "cached": False}, model
+
+
+def protocol_settings(epochs: int, seeds: list[int]) -> dict:
+    """The validation protocol and recipe in words and numbers, for the results file."""
+    return {
+        "dataset": "mnist5k via vit_tutorial.data.load_splits: 3,500 train / 500 validation / 1,000 test, "
+                   "stratified; every model trains on all 3,500 training digits",
+        "protocol": PROTOCOL,
+        "budget": f"{epochs} epochs over the 3,500 training digits (--budget-epochs) for every model, "
+                  f"chapter 9's recipe otherwise (warm-up keeps its share of the schedule, cosine decay)",
+        "budget_epochs": epochs,
+        "train_config": recipe_config(epochs, 0).to_dict(),
+        "pos_init_std": pos_init_std(),
+        "selection": "weights of the best validation accuracy after any epoch (the later epoch on ties); "
+                     "those weights scored once on the 1,000 test digits",
+        "seeds": list(seeds),
+        "test_correct_encoding": "hex of numpy.packbits(correct as uint8), test images in order",
+        "code_fingerprint": code_fingerprint(),
+    }
+
+
+def result_target(name: str, args: argparse.Namespace) -> Path:
+    """Where this invocation writes its result: ``<out>/<name>.json`` (``.quick.json``),
+    or, when that exists and ``--overwrite`` was not given, ``<name>.<UTC time>.json`` next to it
+    (the committed result is never replaced silently). Decided once, before the first run."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / (f"{name}.quick.json" if args.quick else f"{name}.json")
+    if path.exists() and not getattr(args, "overwrite", False):
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        new = path.with_name(f"{path.stem}.{stamp}{path.suffix}")
+        print(f"{path} exists and is kept (no --overwrite); this run writes {new}. To adopt it: mv {new} {path}")
+        path = new
+    return path
+
+
+def envelope(name: str, args: argparse.Namespace, started: str, mach: dict) -> dict:
+    """The top-level keys of a result written run by run (``complete`` is set by the caller)."""
+    return {"experiment": name, "date": started,
+            "command": "python " + " ".join([f"experiments/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
+            "quick": bool(args.quick), "machine": mach}
+
+
+def write_at(doc: dict, path: Path, name: str) -> Path:
+    """Write ``doc`` atomically to ``path`` (chosen by :func:`result_target`), validated as result ``name``."""
+    from vit_tutorial.results import save
+
+    return save(doc, path, overwrite=True, check=name)

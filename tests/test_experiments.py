@@ -34,9 +34,12 @@ def test_data_hunger(tmp_path):
 
 
 def test_locality(tmp_path):
-    doc = _run("locality.py", tmp_path, "--patch-sizes", "14")
+    doc = _run("locality.py", tmp_path, "--patch-sizes", "14", "--seeds", "0")
     assert [(r["kind"], r["tokens"]) for r in doc["rows"]] == [("patch embedding", 4), ("conv stem", 4)]
     assert all(r["flops"] > 0 for r in doc["rows"])
+    assert doc["complete"] is True and doc["settings"]["budget_epochs"] == 1
+    for r in doc["rows"]:
+        assert r["chosen_epoch"] in [e for e, _ in r["val_curve"]] and len(r["test_correct"]) == 2 * 13
 
 
 def test_attention_collapse(tmp_path):
@@ -49,11 +52,25 @@ def test_attention_collapse(tmp_path):
 
 
 def test_variants(tmp_path):
-    doc = _run("variants.py", tmp_path, "--models", "PEG-ViT-Tiny P=4", "Swin-like")
-    assert [r["model"] for r in doc["rows"]] == ["PEG-ViT-Tiny P=4", "Swin-like"]
+    doc = _run("variants.py", tmp_path, "--models", "PEG-ViT-Tiny P=4", "Swin-like", "PVT-like", "--seeds", "0")
+    assert [r["model"] for r in doc["rows"]] == ["PEG-ViT-Tiny P=4", "Swin-like", "PVT-like"]
     sizes = {(r["model"], r["mode"], r["size"]) for r in doc["resolution"]}
     assert ("PEG-ViT-Tiny P=4", "resize", 56) in sizes and ("Swin-like", "pad", 56) in sizes
     assert ("Swin-like", "resize", 36) not in sizes
+    assert ("PVT-like", "resize", 36) in sizes and ("PVT-like", "resize", 42) not in sizes  # position table resized
+    assert doc["complete"] is True and all(len(r["test_correct"]) == 2 * 13 for r in doc["rows"])
+    assert "bicubic" in doc["settings"]["resize_method"]
+
+
+def test_transfer(tmp_path):
+    doc = _run("transfer.py", tmp_path, "--seeds", "0")
+    assert doc["complete"] is True
+    assert [(r["model"].split()[0], r["arm"]) for r in doc["rows"]] == [
+        (m, arm) for m in ("ViT-Tiny", "SmallCNN") for arm in ("zero_shot", "finetuned", "scratch")]
+    for r in doc["rows"]:
+        assert 0.0 <= r["test_accuracy"] <= 1.0 and len(r["test_correct"]) == 2 * 13
+        assert r["train_images"] == (0 if r["arm"] == "zero_shot" else 50)
+    assert [p["model"].split()[0] for p in doc["pretraining"]] == ["ViT-Tiny", "SmallCNN"]
 
 
 def test_attention_cost(tmp_path):

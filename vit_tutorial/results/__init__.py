@@ -114,6 +114,9 @@ SCHEMAS: dict[str, ResultSchema] = {
         "arm", "model", "init", "seed", "epochs", "parameters", "val_accuracy", "test_accuracy", "test_correct",
         "cpu_seconds")),
     "variants": ResultSchema("experiment", (*_EXP, "resolution"), (*_TRAINED, "flops")),
+    "transfer": ResultSchema("experiment", (*_EXP, "complete", "pretraining"), (
+        "model", "arm", "seed", "epochs", "train_images", "parameters", "val_accuracy", "test_accuracy",
+        "test_correct")),
 }
 
 
