@@ -1,5 +1,4 @@
 """Chapter 10's figures: they draw what they are given and reject bad input."""
-import matplotlib
 
 
 import matplotlib.pyplot as plt

@@ -1,5 +1,4 @@
 """Chapter 5's figures and the hand-set attention heads behind them."""
-import matplotlib
 
 
 import matplotlib.pyplot as plt

@@ -1,5 +1,4 @@
 """Figures of chapters 6-8 and the parameter breakdown behind them."""
-import matplotlib
 
 
 import matplotlib.pyplot as plt

@@ -1,6 +1,4 @@
 """Figures of chapters 1-4 (vit_tutorial.viz.patches and vit_tutorial.viz.tokens)."""
-import matplotlib
-
 import matplotlib.pyplot as plt
 import pytest
 import torch

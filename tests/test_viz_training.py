@@ -1,6 +1,4 @@
 """The training chapter's figures: they draw what they are given and reject bad input."""
-import matplotlib
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

@@ -1,8 +1,6 @@
 """Chapter 9's figures of the augmentation, its animation and its two explorers."""
 import re
 
-import matplotlib
-
 import matplotlib.pyplot as plt
 import pytest
 import torch
