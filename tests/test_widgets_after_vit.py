@@ -28,7 +28,9 @@ def test_reach_explorer_follows_the_grid():
 def test_every_window_the_explorer_offers_gives_a_sensible_reach(grid):
     from vit_tutorial.viz.problems import _reach
 
-    for w in aw._divisors(grid):
+    windows = aw._divisors(grid)
+    assert windows[0] == 1 and windows[-1] == grid  # the loop covers both extremes, never nothing
+    for w in windows:
         for query in ((0, 0), (grid // 2, grid // 3), (grid - 1, grid - 1)):
             plain = _reach(grid, query, w, 0)
             shifted = _reach(grid, query, w, w // 2)
