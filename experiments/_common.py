@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import json
 import os
@@ -376,6 +377,29 @@ def save_partial(name: str, doc: dict, out: Path, quick: bool) -> Path:
 # (variants.py, locality.py, transfer.py): 3,500 / 500 / 1,000 digits, the
 # best validation epoch kept, the test digits scored once, runs cached.
 
+#: The files that decide what a trained run computes: the models, the data, the training loop.
+RUN_CODE = ("_checks.py", "config.py", "patches.py", "embedding.py", "position.py", "attention.py", "encoder.py",
+            "init.py", "model.py", "baselines.py", "data.py", "synthetic.py", "train.py",
+            "training/augment.py", "training/evaluate.py", "training/loop.py", "training/optim.py",
+            "training/recipe.py", "training/schedule.py",
+            "variants/models.py", "variants/conv_stem.py", "variants/peg.py", "variants/spatial_reduction.py",
+            "variants/window_attention.py", "variants/layerscale.py", "variants/permutation.py")
+
+
+@functools.lru_cache(maxsize=None)
+def run_code_fingerprint() -> str:
+    """A hash of :data:`RUN_CODE` (read once per process, when first asked, so
+    edits to the package's figures, checks or prose, or later edits while a run
+    goes on, do not change the cache keys of :func:`select_run` and transfer.py)."""
+    pkg = REPO / "vit_tutorial"
+    h = hashlib.sha1()
+    for name in RUN_CODE:
+        f = pkg / name
+        h.update(name.encode())
+        h.update(f.read_bytes() if f.is_file() else b"missing")
+    return h.hexdigest()[:12]
+
+
 #: The protocol's tag in cache keys and result files (change it if the protocol changes).
 PROTOCOL = "mnist5k load_splits 3500/500/1000; fit_select (val every epoch, later epoch on ties); test once"
 
@@ -434,7 +458,7 @@ def select_run(
     blob = json.dumps({"model": model_name, "arch": repr(model), "parameters": count_parameters(model),
                        "seed": seed, "quick": quick, "config": config.to_dict(), "tag": tag,
                        "sizes": [len(train), len(val), len(test)], "pos_init_std": pos_init_std(),
-                       "code": code_fingerprint()}, sort_keys=True)
+                       "code": run_code_fingerprint()}, sort_keys=True)
     key = "sel-" + hashlib.sha1(blob.encode()).hexdigest()[:16]
     cache_json, cache_pt = CACHE_DIR / f"{key}.json", CACHE_DIR / f"{key}.pt"
     if use_cache and cache_json.is_file() and cache_pt.is_file():
@@ -482,7 +506,8 @@ def protocol_settings(epochs: int, seeds: list[int]) -> dict:
                      "those weights scored once on the 1,000 test digits",
         "seeds": list(seeds),
         "test_correct_encoding": "hex of numpy.packbits(correct as uint8), test images in order",
-        "code_fingerprint": code_fingerprint(),
+        "code_fingerprint": run_code_fingerprint(),
+        "code_fingerprint_files": "vit_tutorial/ " + ", ".join(RUN_CODE),
     }
 
 

@@ -40,9 +40,8 @@ import os
 import time
 
 import torch
-from _common import (CACHE_DIR, base_parser, chapter9, code_fingerprint, envelope, fit_select, init_positions,
-                     machine, pack_correct, pos_init_std, predictions, recipe_config, result_target, setup,
-                     write_at)
+from _common import (CACHE_DIR, base_parser, chapter9, envelope, fit_select, init_positions, machine, pack_correct,
+                     pos_init_std, predictions, recipe_config, result_target, run_code_fingerprint, setup, write_at)
 
 import vit_tutorial as vt
 from vit_tutorial.baselines import SmallCNN
@@ -73,7 +72,7 @@ def pretrain(key: str, name: str, build, syn, seed: int, epochs: int, quick: boo
     config = recipe_config(epochs, seed)
     blob = json.dumps({"what": "transfer-pretrain", "model": name, "arch": repr(model), "seed": seed,
                        "quick": quick, "config": config.to_dict(), "n_train": len(syn.train),
-                       "n_val": len(syn.val), "pos_init_std": pos_init_std(), "code": code_fingerprint()},
+                       "n_val": len(syn.val), "pos_init_std": pos_init_std(), "code": run_code_fingerprint()},
                       sort_keys=True)
     h = "pre-" + hashlib.sha1(blob.encode()).hexdigest()[:16]
     cache_json, cache_pt = CACHE_DIR / f"{h}.json", CACHE_DIR / f"{h}.pt"
@@ -164,7 +163,7 @@ def main() -> None:
         "downstream_config": recipe_config(ft_epochs, 0).to_dict(),
         "pos_init_std": pos_init_std(),
         "models": {table["vit"][0]: chapter9()[0].to_dict(), "SmallCNN": f"SmallCNN(width={CNN_WIDTH})"},
-        "seeds": args.seeds, "code_fingerprint": code_fingerprint(),
+        "seeds": args.seeds, "code_fingerprint": run_code_fingerprint(),
         "test_correct_encoding": "hex of numpy.packbits(correct as uint8), MNIST-5k test digits in order",
     }
     for seed in args.seeds:
