@@ -332,6 +332,7 @@ def test_check_batch_independent(make, ok, words):
     (lambda m, x: m.head(m.forward_features(x)[:, 0]), True, ["(3, 5)"]),
     (lambda m, x: m.head(m.pool(m.forward_features(x))), True, []),
     (lambda m, x: m(x), False, ["ViT itself"]),
+    (lambda m, x: type(m).forward(m, x), False, ["ViT.forward", "built-in"]),
     (lambda m, x: m.forward_features(x)[:, 0], False, ["prints as 'logits'"]),
     (lambda m, x: m.head(m.forward_features(x)), False, ["every token"]),
     (lambda m, x: m.head(m.forward_features(x)[:, 1:].mean(1)), False, ["mean pooling"]),
