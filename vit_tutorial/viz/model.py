@@ -125,6 +125,7 @@ def plot_activation_functions(lo: float = -4.0, hi: float = 4.0) -> Figure:
     ax.axhline(0, color="0.3", linewidth=0.8)
     ax.axvline(0, color="0.3", linewidth=0.8)
     ax.set_xlabel("x")
+    ax.set_ylabel("output f(x)  (Φ(x): a share, 0 to 1)")
     ax.set_title("GELU is a smooth ReLU: slightly negative just below 0", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
