@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -22,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import DataSplits
+from ..data import DataSplits, Split
 from .augment import augment, augmentation_generator
 from .checkpoint import STATE_FILE, load_state, save_state
 from .distributed import all_reduce_sum, rank_and_world, rank_batches, resolve_device, sampler, wrap_ddp
@@ -149,62 +150,112 @@ def fit(
         split is scored only once, after the last epoch: choose epochs and
         settings on ``val_*``, report ``test_*`` of the final model.
     """
-    from tqdm.auto import tqdm
-
     state_path = _check_fit_args(model, data, config, callback, state_dir, resume)
-    rank, world = rank_and_world()
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
-    model.to(device)
-    train_x, train_y = data.train.images.to(device), data.train.labels.to(device)
-    test_x, test_y = data.test.images.to(device), data.test.labels.to(device)
-    # With a validation split (load_splits / validation=True), it is scored every
-    # eval epoch and the test split only once, after the last epoch.
-    val = data.val.to(device) if data.val is not None else None
-    n = train_x.shape[0]
-    if n < world:
-        raise ValueError(f"the training split has {n} images, fewer than the {world} processes")
-    shards, local_batch = sampler(n, config.seed, rank, world), config.batch_size // world
-    steps_per_epoch = math.ceil(len(shards) / local_batch)
-    optimizer = make_optimizer(model, config)
-    history, start_epoch, step = [], 1, 0
-    if resume:  # every rank loads the state (the optimizer's moments live on each rank)
-        history, start_epoch, step = load_state(state_path, model, optimizer, device)
-    scheduler = make_scheduler(optimizer, config, steps_per_epoch, step)
-    net = wrap_ddp(model, device)
-    total = steps_per_epoch * config.epochs
-    bar = tqdm(total=total, initial=min(step, total), desc="training", unit="step",
-               disable=not progress or rank != 0, mininterval=0.5, leave=True)
+    run = _Run.start(model, data, config, state_path, resume)
+    bar = run.progress_bar(progress)
     try:
-        for epoch in range(start_epoch, config.epochs + 1):
-            t0 = time.perf_counter()
-            batches = rank_batches(shards, epoch, local_batch, world)  # DistributedSampler.set_epoch inside
-            x_epoch = augment(train_x, config, augmentation_generator(config.seed, epoch, n))
-            on_device = ((x_epoch[i], train_y[i], size) for i, size in ((i.to(device), s) for i, s in batches))
-            sums, lr = train_one_epoch(net, on_device, optimizer, scheduler, config, world, lambda: bar.update(1))
-            step += len(batches)
-            _check_finite(model, sums, epoch, lr)
-            net.eval()
-            do_eval = epoch % config.eval_every == 0 or epoch == config.epochs
-            do_test = do_eval if val is None else epoch == config.epochs
-            sums, test = all_reduce_sum(sums, _test_sums(model, test_x, test_y, do_test))  # over all ranks
-            if val is not None:
-                (val_sums,) = all_reduce_sum(_test_sums(model, val.images, val.labels, do_eval))
-            record = _epoch_record(epoch, sums, test, do_test, lr, time.perf_counter() - t0)
-            if val is not None:
-                record["val_loss"] = val_sums[0].item() / val_sums[2].item() if do_eval else None
-                record["val_accuracy"] = val_sums[1].item() / val_sums[2].item() if do_eval else None
-            history.append(record)
-            if rank == 0:
-                _report(bar, record)
-                if state_path is not None:
-                    save_state(state_path, model, optimizer, epoch, step, history, config, device)
+        for epoch in range(run.start_epoch, config.epochs + 1):
+            record = run.train_epoch(epoch, bar)
             if callback is not None:
                 callback(record)
     finally:
         bar.close()
         model.eval()
-    return history
+    return run.history
+
+
+@dataclass
+class _Run:
+    """What :func:`fit` carries from epoch to epoch: the data on the device, the shards, the optimizer."""
+
+    model: nn.Module
+    net: nn.Module  # the model, wrapped in DistributedDataParallel under torchrun
+    config: TrainConfig
+    device: torch.device
+    rank: int
+    world: int
+    train: tuple[torch.Tensor, torch.Tensor]
+    test: tuple[torch.Tensor, torch.Tensor]
+    val: Split | None
+    shards: torch.Tensor
+    local_batch: int
+    steps_per_epoch: int
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    state_path: Path | None
+    history: list[dict]
+    start_epoch: int
+    step: int
+
+    @classmethod
+    def start(cls, model: nn.Module, data: DataSplits, config: TrainConfig, state_path: Path | None,
+              resume: bool) -> "_Run":
+        """Seed, move model and data to the device, shard, build the optimizer (restored on ``resume``)."""
+        rank, world = rank_and_world()
+        device = resolve_device(config.device)
+        torch.manual_seed(config.seed)
+        model.to(device)
+        train_x, train_y = data.train.images.to(device), data.train.labels.to(device)
+        test_x, test_y = data.test.images.to(device), data.test.labels.to(device)
+        # With a validation split (load_splits / validation=True), it is scored every
+        # eval epoch and the test split only once, after the last epoch.
+        val = data.val.to(device) if data.val is not None else None
+        n = train_x.shape[0]
+        if n < world:
+            raise ValueError(f"the training split has {n} images, fewer than the {world} processes")
+        shards, local_batch = sampler(n, config.seed, rank, world), config.batch_size // world
+        steps_per_epoch = math.ceil(len(shards) / local_batch)
+        optimizer = make_optimizer(model, config)
+        history, start_epoch, step = [], 1, 0
+        if resume:  # every rank loads the state (the optimizer's moments live on each rank)
+            history, start_epoch, step = load_state(state_path, model, optimizer, device)
+        scheduler = make_scheduler(optimizer, config, steps_per_epoch, step)
+        net = wrap_ddp(model, device)
+        return cls(model, net, config, device, rank, world, (train_x, train_y), (test_x, test_y), val, shards,
+                   local_batch, steps_per_epoch, optimizer, scheduler, state_path, history, start_epoch, step)
+
+    def progress_bar(self, progress: bool):
+        """A ``tqdm.auto`` bar over all the run's steps, shown on rank 0 only."""
+        from tqdm.auto import tqdm
+
+        total = self.steps_per_epoch * self.config.epochs
+        return tqdm(total=total, initial=min(self.step, total), desc="training", unit="step",
+                    disable=not progress or self.rank != 0, mininterval=0.5, leave=True)
+
+    def train_epoch(self, epoch: int, bar) -> dict:
+        """Train one epoch, score it, record it (and on rank 0 report it and save the state)."""
+        t0 = time.perf_counter()
+        train_x, train_y = self.train
+        batches = rank_batches(self.shards, epoch, self.local_batch, self.world)  # DistributedSampler.set_epoch inside
+        x_epoch = augment(train_x, self.config, augmentation_generator(self.config.seed, epoch, train_x.shape[0]))
+        on_device = ((x_epoch[i], train_y[i], size) for i, size in ((i.to(self.device), s) for i, s in batches))
+        sums, lr = train_one_epoch(self.net, on_device, self.optimizer, self.scheduler, self.config, self.world,
+                                   lambda: bar.update(1))
+        self.step += len(batches)
+        _check_finite(self.model, sums, epoch, lr)
+        self.net.eval()
+        record = self._score(epoch, sums, lr, t0)
+        self.history.append(record)
+        if self.rank == 0:
+            _report(bar, record)
+            if self.state_path is not None:
+                save_state(self.state_path, self.model, self.optimizer, epoch, self.step, self.history,
+                           self.config, self.device)
+        return record
+
+    def _score(self, epoch: int, sums: torch.Tensor, lr: float, t0: float) -> dict:
+        """The epoch's record: training sums and test (and validation) metrics summed over all ranks."""
+        config, val = self.config, self.val
+        do_eval = epoch % config.eval_every == 0 or epoch == config.epochs
+        do_test = do_eval if val is None else epoch == config.epochs
+        sums, test = all_reduce_sum(sums, _test_sums(self.model, *self.test, do_test))  # over all ranks
+        if val is not None:
+            (val_sums,) = all_reduce_sum(_test_sums(self.model, val.images, val.labels, do_eval))
+        record = _epoch_record(epoch, sums, test, do_test, lr, time.perf_counter() - t0)
+        if val is not None:
+            record["val_loss"] = val_sums[0].item() / val_sums[2].item() if do_eval else None
+            record["val_accuracy"] = val_sums[1].item() / val_sums[2].item() if do_eval else None
+        return record
 
 
 def _check_finite(model: nn.Module, sums: torch.Tensor, epoch: int, lr: float) -> None:
