@@ -82,8 +82,21 @@ def save_checkpoint(model: ViT, out_dir: str | Path, metrics: dict | None = None
     Returns:
         The directory, as a ``Path``.
     """
-    from safetensors.torch import save_file
+    model, out = _check_save_args(model, out_dir, metrics, overwrite)
+    # Serialise (and check) everything before a byte is written.
+    config_text = strict_json(model.config.to_dict(), "the model config")
+    metrics_text = strict_json(metrics, "metrics") if metrics is not None else None
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ValueError(f"refusing to save a model with NaN/inf weights ({len(bad)} tensors, e.g. {bad[0]}): "
+                         f"training diverged?")
+    _write_checkpoint(out, tensors, config_text, metrics_text)
+    return out
 
+
+def _check_save_args(model: object, out_dir: object, metrics: object, overwrite: object) -> tuple[ViT, Path]:
+    """:func:`save_checkpoint`'s checks: the unwrapped ViT and the output directory, or ``ValueError``."""
     model = getattr(model, "module", model)
     if not isinstance(model, ViT):
         raise ValueError(f"model must be a vit_tutorial ViT, got {type(model).__name__}")
@@ -102,14 +115,13 @@ def save_checkpoint(model: ViT, out_dir: str | Path, metrics: dict | None = None
             f"out_dir {out} already holds a checkpoint ({', '.join(existing)}); "
             f"pass overwrite=True to replace it or choose another directory"
         )
-    # Serialise (and check) everything before a byte is written.
-    config_text = strict_json(model.config.to_dict(), "the model config")
-    metrics_text = strict_json(metrics, "metrics") if metrics is not None else None
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
-    if bad:
-        raise ValueError(f"refusing to save a model with NaN/inf weights ({len(bad)} tensors, e.g. {bad[0]}): "
-                         f"training diverged?")
+    return model, out
+
+
+def _write_checkpoint(out: Path, tensors: dict[str, torch.Tensor], config_text: str, metrics_text: str | None) -> None:
+    """Write the files into a temporary folder inside ``out``, then rename them into place."""
+    from safetensors.torch import save_file
+
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".checkpoint-", dir=out))
     try:
@@ -125,7 +137,6 @@ def save_checkpoint(model: ViT, out_dir: str | Path, metrics: dict | None = None
                 os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return out
 
 
 def load_checkpoint(path: str | Path = BUNDLED_CHECKPOINT) -> ViT:
