@@ -57,9 +57,11 @@ def test_train_then_resume(tmp_path):
 
 def test_every_train_config_field_is_a_flag(tmp_path):
     out = tmp_path / "betas"
-    assert main([*TINY, "--out", str(out), "--epochs", "1", "--betas", "0.8", "0.95", "--set", "pos_init_std=0.3"]) == 0
+    assert main([*TINY, "--out", str(out), "--epochs", "1", "--betas", "0.8", "0.95", "--set", "pos_init_std=0.3",
+                 "--fused-adamw"]) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert m["train_config"]["betas"] == [0.8, 0.95]
+    assert m["train_config"]["fused_adamw"] is True
     assert m["model_config"]["pos_init_std"] == 0.3 and m["pos_init_std"] == 0.3
     assert json.loads((out / "config.json").read_text())["pos_init_std"] == 0.3
 

@@ -315,3 +315,51 @@ def test_fit_scores_validation_every_epoch_and_test_once():
     assert [r["val_accuracy"] is None for r in h2] == [True, False, False]
     # the two-way split keeps the old records (no val keys)
     assert "val_accuracy" not in fit(tiny_vit(), load_dataset("digits"), TrainConfig(epochs=1, **FAST), progress=False)[0]
+
+
+def test_fused_adamw_matches_the_plain_update(digits):
+    """TrainConfig(fused_adamw=True) runs torch's fused AdamW: the same steps up to rounding."""
+    from vit_tutorial.training import make_optimizer
+
+    images, labels = digits.train.images[:64], digits.train.labels[:64]
+    losses, weights = {}, {}
+    for fused in (False, True):
+        model = tiny_vit()
+        optimizer = make_optimizer(model, TrainConfig(fused_adamw=fused, **FAST))
+        assert bool(optimizer.defaults["fused"]) is fused
+        for _ in range(2):  # the second step's loss is the first step's result
+            loss = torch.nn.functional.cross_entropy(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        losses[fused], weights[fused] = loss.item(), torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert losses[True] == pytest.approx(losses[False], rel=1e-5)
+    # an Adam step moves a weight by up to lr = 3e-3; the two kernels agree to within 1e-5 of that
+    # (rounding in m / (sqrt(v) + eps) where a gradient is tiny; 4.6e-6 at most when this was written)
+    assert torch.allclose(weights[True], weights[False], rtol=0, atol=1e-5)
+    one = dict(epochs=1, **FAST)
+    plain = fit(tiny_vit(), digits, TrainConfig(**one), progress=False)[0]
+    fused = fit(tiny_vit(), digits, TrainConfig(fused_adamw=True, **one), progress=False)[0]
+    assert fused["train_loss"] == pytest.approx(plain["train_loss"], rel=1e-4)
+
+
+def test_fused_adamw_falls_back_with_a_warning(monkeypatch):
+    from vit_tutorial.training import make_optimizer, optim
+
+    monkeypatch.setattr(optim, "_fused_adamw_problem", lambda params: "cpu, torch.float32: no kernel")
+    with pytest.warns(RuntimeWarning, match="using the plain AdamW"):
+        optimizer = make_optimizer(tiny_vit(), TrainConfig(fused_adamw=True, **FAST))
+    assert not optimizer.defaults["fused"]
+    with pytest.raises(ValueError, match="fused_adamw must be True or False"):
+        TrainConfig(fused_adamw="yes")
+
+
+def test_fused_adamw_is_saved_with_the_run(tmp_path, digits):
+    from vit_tutorial.training import read_state
+
+    cfg = TrainConfig(epochs=1, fused_adamw=True, **FAST)
+    assert cfg.to_dict()["fused_adamw"] is True and TrainConfig.from_dict(cfg.to_dict()) == cfg
+    fit(tiny_vit(), digits.subset(0.2), cfg, progress=False, state_dir=tmp_path)
+    saved = read_state(tmp_path / STATE_FILE)["train_config"]
+    assert saved["fused_adamw"] is True and TrainConfig.from_dict(saved) == cfg
+    assert TrainConfig.from_dict({"epochs": 1}).fused_adamw is False  # a config saved before the field existed

@@ -64,7 +64,9 @@ def _add_train_config_flags(p: argparse.ArgumentParser) -> None:
     helps = field_help(TrainConfig)
     for f in dataclasses.fields(TrainConfig):
         default = f.default
-        if isinstance(default, tuple):
+        if isinstance(default, bool):  # --fused-adamw / --no-fused-adamw
+            p.add_argument(_flag(f.name), action=argparse.BooleanOptionalAction, default=default, help=helps[f.name])
+        elif isinstance(default, tuple):
             p.add_argument(_flag(f.name), type=type(default[0]), nargs=len(default), default=default,
                            metavar=f.name.upper(), help=helps[f.name])
         else:
@@ -173,15 +175,36 @@ def _check_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Tr
 
 def _model_config(args, parser, data: DataSplits, train_config: TrainConfig) -> ViTConfig:
     """The ViTConfig from the preset, the dataset's shape, ``--set`` and ``--pos-init-std``; checked against a resumed run."""
+    saved = _saved_model_config(args, parser)
+    overrides = _model_overrides(args, parser, saved)
+    C, H, W = data.image_shape
+    try:
+        config = vit_config(args.preset, **{"image_size": H, "in_channels": C, "num_classes": data.num_classes,
+                                            **overrides})  # --set wins; checked against the data before writing
+    except ValueError as exc:
+        parser.error(f"model config for {args.dataset} ({C}x{H}x{W}): {_as_flags(str(exc))}")
+    if args.resume:
+        _check_resumable(args, parser, config, train_config, saved)
+    _check_writable(args.out, parser)
+    return config
+
+
+def _saved_model_config(args, parser) -> dict | None:
+    """The resumed run's ``config.json`` as a dict (``None`` without ``--resume`` or without the file)."""
     out = args.out
-    saved = None
-    if args.resume and (out / "config.json").is_file():
-        try:
-            saved = json.loads((out / "config.json").read_text())
-            if not isinstance(saved, dict):
-                raise ValueError(f"expected a JSON object, got {type(saved).__name__}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            parser.error(f"--resume: {out / 'config.json'} is not a valid model config ({exc})")
+    if not (args.resume and (out / "config.json").is_file()):
+        return None
+    try:
+        saved = json.loads((out / "config.json").read_text())
+        if not isinstance(saved, dict):
+            raise ValueError(f"expected a JSON object, got {type(saved).__name__}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        parser.error(f"--resume: {out / 'config.json'} is not a valid model config ({exc})")
+    return saved
+
+
+def _model_overrides(args, parser, saved: dict | None) -> dict:
+    """The ViTConfig fields to change from the preset: the dataset's defaults, ``--set``, the position std."""
     overrides = _parse_set(args.set, parser)
     if args.preset == "ViT-Tiny":  # the chapter's validated model for this dataset
         defaults = dict(DATASET_MODEL_DEFAULTS.get(args.dataset, {}))
@@ -192,38 +215,41 @@ def _model_config(args, parser, data: DataSplits, train_config: TrainConfig) -> 
         overrides["pos_init_std"] = args.pos_init_std
     elif saved is not None and "pos_init_std" in saved and "pos_init_std" not in overrides:
         overrides["pos_init_std"] = saved["pos_init_std"]  # a resumed run keeps its recipe
-    C, H, W = data.image_shape
+    return overrides
+
+
+def _check_resumable(args, parser, config: ViTConfig, train_config: TrainConfig, saved: dict | None) -> None:
+    """``parser.error`` unless the saved run in ``--out`` has this model, this recipe and epochs left."""
+    out = args.out
     try:
-        config = vit_config(args.preset, **{"image_size": H, "in_channels": C, "num_classes": data.num_classes,
-                                            **overrides})  # --set wins; checked against the data before writing
+        state = read_state(out / STATE_FILE)
+        saved_config = ViTConfig.from_dict(saved) if saved is not None else None
     except ValueError as exc:
-        parser.error(f"model config for {args.dataset} ({C}x{H}x{W}): {_as_flags(str(exc))}")
-    if args.resume:
-        try:
-            state = read_state(out / STATE_FILE)
-            saved_config = ViTConfig.from_dict(saved) if saved is not None else None
-        except ValueError as exc:
-            parser.error(f"--resume: {exc}")
-        if saved_config is not None and saved_config != config:
-            diff = [f"{k}: saved {v!r}, now {getattr(config, k)!r}" for k, v in saved_config.to_dict().items()
-                    if getattr(config, k) != v]
-            parser.error(f"--resume: the model config differs from the saved run's {out / 'config.json'} "
-                         f"({'; '.join(diff)})")
-        saved_train = state.get("train_config")
-        if isinstance(saved_train, dict):
-            now = train_config.to_dict()
-            diff = [f"{_flag(k)}: saved {v!r}, now {now[k]!r}" for k, v in saved_train.items()
-                    if k in now and k not in RESUMABLE_CHANGES and now[k] != v]
-            if diff:
-                parser.error(f"--resume: the training recipe differs from the saved run's ({'; '.join(diff)}); "
-                             f"only {', '.join(_flag(k) for k in RESUMABLE_CHANGES)} may change")
-        try:
-            ViT(config).load_state_dict(state["model"])
-        except RuntimeError as exc:
-            parser.error(f"--resume: {out / STATE_FILE} was written for another model "
-                         f"({str(exc).strip().splitlines()[0]})")
-        if state["epoch"] >= train_config.epochs:
-            parser.error(f"--resume: the saved run already finished {state['epoch']} epochs; pass --epochs > {state['epoch']}")
+        parser.error(f"--resume: {exc}")
+    if saved_config is not None and saved_config != config:
+        diff = [f"{k}: saved {v!r}, now {getattr(config, k)!r}" for k, v in saved_config.to_dict().items()
+                if getattr(config, k) != v]
+        parser.error(f"--resume: the model config differs from the saved run's {out / 'config.json'} "
+                     f"({'; '.join(diff)})")
+    saved_train = state.get("train_config")
+    if isinstance(saved_train, dict):
+        now = train_config.to_dict()
+        diff = [f"{_flag(k)}: saved {v!r}, now {now[k]!r}" for k, v in saved_train.items()
+                if k in now and k not in RESUMABLE_CHANGES and now[k] != v]
+        if diff:
+            parser.error(f"--resume: the training recipe differs from the saved run's ({'; '.join(diff)}); "
+                         f"only {', '.join(_flag(k) for k in RESUMABLE_CHANGES)} may change")
+    try:
+        ViT(config).load_state_dict(state["model"])
+    except RuntimeError as exc:
+        parser.error(f"--resume: {out / STATE_FILE} was written for another model "
+                     f"({str(exc).strip().splitlines()[0]})")
+    if state["epoch"] >= train_config.epochs:
+        parser.error(f"--resume: the saved run already finished {state['epoch']} epochs; pass --epochs > {state['epoch']}")
+
+
+def _check_writable(out: Path, parser) -> None:
+    """``parser.error`` unless ``out`` can be created and written."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         # One probe per process: under torchrun every rank runs this check at once.
@@ -232,7 +258,6 @@ def _model_config(args, parser, data: DataSplits, train_config: TrainConfig) -> 
         probe.unlink(missing_ok=True)
     except OSError as exc:
         parser.error(f"--out {out} is not writable: {exc}")
-    return config
 
 
 def _metrics(args, model: ViT, train_config: TrainConfig, history: list[dict], world: int) -> dict:

@@ -11,8 +11,14 @@ Which parameters decay is decided by their role, not by their names
 * any parameter a module lists in its own ``no_weight_decay()`` method (timm's
   convention, e.g. a model that keeps its position table as a bare parameter);
 * everything else (linear and conv weights): decay.
+
+With ``TrainConfig(fused_adamw=True)`` the update runs as PyTorch's fused
+AdamW kernel where the device has one (the plain AdamW otherwise, with a
+warning).
 """
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch import nn
@@ -56,7 +62,35 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
-    """AdamW over :func:`param_groups` with the config's peak ``lr``, ``weight_decay`` and ``betas``."""
+    """AdamW over :func:`param_groups` with the config's peak ``lr``, ``weight_decay`` and ``betas``.
+
+    With ``config.fused_adamw`` it is ``AdamW(fused=True)``; if a parameter's
+    device or dtype has no fused kernel, a ``RuntimeWarning`` says so and the
+    plain AdamW is returned.
+    """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    return torch.optim.AdamW(param_groups(model, config.weight_decay), lr=config.lr, betas=config.betas)
+    groups = param_groups(model, config.weight_decay)
+    if config.fused_adamw:
+        problem = _fused_adamw_problem([p for g in groups for p in g["params"]])
+        if problem is None:
+            return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=True)
+        warnings.warn(f"fused_adamw=True, but the fused AdamW does not run here ({problem}); "
+                      f"using the plain AdamW", RuntimeWarning, stacklevel=2)
+    return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas)
+
+
+def _fused_adamw_problem(params: list[torch.Tensor]) -> str | None:
+    """Why ``AdamW(fused=True)`` cannot step ``params`` (``None`` if it can), from one trial step per device and dtype.
+
+    PyTorch checks the device and dtype only at the first ``step()``, so a
+    throw-away one-element parameter of each kind is stepped here.
+    """
+    for device, dtype in sorted({(p.device, p.dtype) for p in params}, key=str):
+        probe = torch.zeros(1, device=device, dtype=dtype, requires_grad=True)
+        probe.grad = torch.zeros_like(probe)
+        try:
+            torch.optim.AdamW([probe], fused=True).step()
+        except RuntimeError as exc:
+            return f"{device}, {dtype}: {(str(exc).strip().splitlines() or [''])[0]}"
+    return None
