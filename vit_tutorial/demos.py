@@ -148,7 +148,6 @@ def handcrafted_attention(
     feats = patch_features(image, patch_size)
     h, k = len(HEAD_NAMES), FEATURES_PER_HEAD
     d = k + 1
-    D = h * d
     s = [float(sharpness)] * h if isinstance(sharpness, (int, float)) else [float(v) for v in sharpness]
     if len(s) != h or any(not math.isfinite(v) or v <= 0 for v in s):
         raise ValueError(f"sharpness must be a positive number or {h} positive numbers, got {sharpness!r}")
@@ -157,7 +156,16 @@ def handcrafted_attention(
         f = feats[name]  # (N, k)
         groups.append(torch.cat([f, f.pow(2).sum(dim=1, keepdim=True)], dim=1))  # (N, d)
     tokens = torch.cat(groups, dim=1)[None]  # (1, N, D)
+    layer = _distance_attention_layer(s, d)
+    C, H, W = image.shape
+    return HandcraftedAttention(layer, tokens, HEAD_NAMES, (H // patch_size, W // patch_size))
 
+
+@torch.no_grad()
+def _distance_attention_layer(s: list[float], d: int) -> MultiHeadSelfAttention:
+    """The layer of :func:`handcrafted_attention`: h = len(s) heads of width d, head k scoring -s_k |f_i - f_j|²."""
+    h, k = len(s), d - 1
+    D = h * d
     layer = MultiHeadSelfAttention(D, h).eval()
     Wq, Wk, Wv = torch.zeros(D, D), torch.zeros(D, D), torch.eye(D)
     bq = torch.zeros(D)
@@ -173,5 +181,4 @@ def handcrafted_attention(
     layer.qkv.bias.copy_(torch.cat([bq, torch.zeros(2 * D)]))  # (3D,)
     layer.proj.weight.copy_(torch.eye(D))
     layer.proj.bias.zero_()
-    C, H, W = image.shape
-    return HandcraftedAttention(layer, tokens, HEAD_NAMES, (H // patch_size, W // patch_size))
+    return layer
