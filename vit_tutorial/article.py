@@ -144,12 +144,7 @@ def article_style_pipeline(
         raise ValueError(f"labels must be a tensor of shape ({B},), got {getattr(labels, 'shape', type(labels).__name__)}")
     tokens = article_style_patch_tokens(images, patch_size)  # (B, N, D)
     B, N, D = tokens.shape
-    cls = torch.randn(B, 1, D, requires_grad=True)  # a loose tensor, one per image
-    with_cls = torch.cat([cls, tokens], dim=1)  # (B, N+1, D)
-    table = torch.randn(1000, D, requires_grad=True)  # 1000 rows, only N+1 are used
-    T = with_cls.shape[1]
-    pos = torch.tile(table[:T], (B, 1, 1))  # (B, T, D): B copies (broadcasting would do)
-    with_pos = with_cls + pos  # (B, T, D)
+    with_cls, with_pos = _article_style_class_and_position(tokens)  # (B, T, D) each
     encoder = article_style_encoder(D, depth, heads)
     encoded = encoder(with_pos)  # (B, T, D) read as (T'=B, B'=T, D): attention across images
     cls_out = encoded[:, 0, :]  # (B, D)
@@ -166,6 +161,17 @@ def article_style_pipeline(
         "logits": logits,
         "loss": loss,
     }
+
+
+def _article_style_class_and_position(tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Steps 2 and 3 of :func:`article_style_pipeline`: the tokens with a loose class token, then plus positions."""
+    B, N, D = tokens.shape
+    cls = torch.randn(B, 1, D, requires_grad=True)  # a loose tensor, one per image
+    with_cls = torch.cat([cls, tokens], dim=1)  # (B, N+1, D)
+    table = torch.randn(1000, D, requires_grad=True)  # 1000 rows, only N+1 are used
+    T = with_cls.shape[1]
+    pos = torch.tile(table[:T], (B, 1, 1))  # (B, T, D): B copies (broadcasting would do)
+    return with_cls, with_cls + pos  # (B, T, D) each
 
 
 @torch.no_grad()
