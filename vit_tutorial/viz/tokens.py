@@ -66,21 +66,8 @@ def plot_patch_embedding(
     Returns:
         A matplotlib Figure.
     """
-    patch = _tensor(patch, "patch", "(C, P, P)", 3)
-    weight = _tensor(weight, "weight", "(D, C, P, P)", 4)
-    D, C, P, P2 = weight.shape
-    if tuple(patch.shape) != (C, P, P2) or P != P2 or C not in (1, 3):
-        raise ValueError(
-            f"patch must have shape (C, P, P) matching weight (D, C, P, P) = {tuple(weight.shape)} "
-            f"with C = 1 or 3, got patch {tuple(patch.shape)}"
-        )
-    if bias is not None:
-        bias = _tensor(bias, "bias", f"({D},)", 1)
-        if bias.shape != (D,):
-            raise ValueError(f"bias must have shape ({D},), got {tuple(bias.shape)}")
-    filters = list(filters) if not isinstance(filters, (str, bytes)) else []
-    if not 1 <= len(filters) <= 8 or not all(isinstance(d, int) and 0 <= d < D for d in filters):
-        raise ValueError(f"filters must be 1 to 8 indices in [0, {D}), got {filters!r}")
+    patch, weight, bias, filters = _check_patch_embedding(patch, weight, bias, filters)
+    D, C, P, _ = weight.shape
     z = weight.reshape(D, -1) @ patch.reshape(-1)  # (D,)
     if bias is not None:
         z = z + bias
@@ -102,7 +89,33 @@ def plot_patch_embedding(
         for spine in ax.spines.values():
             spine.set_edgecolor(colours(j))
             spine.set_linewidth(2.5)
-    ax = fig.add_subplot(grid[1, :])
+    _draw_token_bars(fig.add_subplot(grid[1, :]), z, filters, colours)
+    return fig
+
+
+def _check_patch_embedding(patch, weight, bias, filters) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, list[int]]:
+    """:func:`plot_patch_embedding`'s inputs, checked, as float CPU tensors and a list of filter indices."""
+    patch = _tensor(patch, "patch", "(C, P, P)", 3)
+    weight = _tensor(weight, "weight", "(D, C, P, P)", 4)
+    D, C, P, P2 = weight.shape
+    if tuple(patch.shape) != (C, P, P2) or P != P2 or C not in (1, 3):
+        raise ValueError(
+            f"patch must have shape (C, P, P) matching weight (D, C, P, P) = {tuple(weight.shape)} "
+            f"with C = 1 or 3, got patch {tuple(patch.shape)}"
+        )
+    if bias is not None:
+        bias = _tensor(bias, "bias", f"({D},)", 1)
+        if bias.shape != (D,):
+            raise ValueError(f"bias must have shape ({D},), got {tuple(bias.shape)}")
+    filters = list(filters) if not isinstance(filters, (str, bytes)) else []
+    if not 1 <= len(filters) <= 8 or not all(isinstance(d, int) and 0 <= d < D for d in filters):
+        raise ValueError(f"filters must be 1 to 8 indices in [0, {D}), got {filters!r}")
+    return patch, weight, bias, filters
+
+
+def _draw_token_bars(ax, z: torch.Tensor, filters: list[int], colours) -> None:
+    """The token z as one bar per entry, the drawn filters' entries in their colours."""
+    D = z.shape[0]
     ax.bar(np.arange(D), z.numpy(), width=1.0, color="0.65")
     for j, d in enumerate(filters):
         # a band and a dot, so that an entry near zero or at the edge is still visible
@@ -116,7 +129,6 @@ def plot_patch_embedding(
     ax.set_xlabel(f"d (one entry per filter, D = {D})")
     ax.set_ylabel("z[d]")
     ax.set_title("the token: z[d] = (filter d) . (patch) + b[d]", fontsize=10)
-    return fig
 
 
 def plot_agreement(
@@ -394,22 +406,36 @@ def plot_pooling_comparison(
     finals: dict[str, list[tuple[float, float]]] = {}
     fig, ax = plt.subplots(figsize=(6.0, 3.8), layout="constrained")
     for label, history in histories.items():
-        points = []
-        for row in history:
-            if not isinstance(row, Mapping) or "epoch" not in row or metric not in row:
-                raise ValueError(f"histories[{label!r}] must be dicts with 'epoch' and {metric!r}, got {row!r}")
-            if row[metric] is not None:
-                points.append((row["epoch"], row[metric]))
-        if not points:
-            raise ValueError(f"histories[{label!r}] has no value for {metric!r}")
+        xs, ys = zip(*_curve_points(label, history, metric))
         group = groups[label] if groups else label
         k = seen.get(group, 0)
         seen[group] = k + 1
         colour = plt.get_cmap("tab10")(group_names.index(group) % 10)
-        xs, ys = zip(*points)
         ax.plot(xs, ys, marker="o", markersize=4, color=colour, ls=styles[k % len(styles)], label=label)
         finals.setdefault(group, []).append((xs[-1], ys[-1]))
-    # mean +- sd of the last value of each group with two or more runs, beside the curves
+    _draw_group_finals(ax, group_names, finals)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _curve_points(label: str, history: Sequence[Mapping], metric: str) -> list[tuple[float, float]]:
+    """``(epoch, value)`` for every epoch of ``history`` with a ``metric`` value; ``ValueError`` if none or malformed."""
+    points = []
+    for row in history:
+        if not isinstance(row, Mapping) or "epoch" not in row or metric not in row:
+            raise ValueError(f"histories[{label!r}] must be dicts with 'epoch' and {metric!r}, got {row!r}")
+        if row[metric] is not None:
+            points.append((row["epoch"], row[metric]))
+    if not points:
+        raise ValueError(f"histories[{label!r}] has no value for {metric!r}")
+    return points
+
+
+def _draw_group_finals(ax, group_names: list[str], finals: Mapping[str, list[tuple[float, float]]]) -> None:
+    """Mean +- sd of the last value of each group with two or more runs, beside the curves."""
     for j, group in enumerate(group_names):
         runs = finals.get(group, [])
         if len(runs) >= 2:
@@ -418,8 +444,3 @@ def plot_pooling_comparison(
             colour = plt.get_cmap("tab10")(j % 10)
             ax.errorbar([x], [last.mean()], yerr=[last.std(ddof=1)], fmt="D", color=colour, capsize=4,
                         markersize=5, label=f"{group}: last epoch, mean +- sd of {len(runs)}")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(metric.replace("_", " "))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return fig
