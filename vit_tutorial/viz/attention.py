@@ -248,59 +248,63 @@ def plot_head_split(tokens: int = 5, dim: int = 12, heads: int = 3) -> Figure:
     colours = plt.get_cmap("tab10")(np.arange(h) % 10)
     u = 0.32  # one cell, in axis units
     fig, ax = plt.subplots(figsize=(12, 3.6), layout="constrained")
-
-    def block(x0: float, y0: float, w: int, hgt: int, colour, label: str | None = None) -> None:
-        for i in range(hgt):
-            for j in range(w):
-                ax.add_patch(Rectangle((x0 + j * u, y0 + (hgt - 1 - i) * u), u, u, facecolor=colour,
-                                       edgecolor="white", linewidth=0.8, alpha=0.9))
-        if label:
-            ax.text(x0 + w * u / 2, y0 - 0.25, label, ha="center", va="top", fontsize=9)
-
-    def arrow(x0: float, x1: float, y: float, text: str) -> None:
-        ax.add_patch(FancyArrowPatch((x0, y), (x1, y), arrowstyle="-|>", mutation_scale=14, color="0.3"))
-        ax.text((x0 + x1) / 2, y + 0.15, text, ha="center", va="bottom", fontsize=8.5, color="0.2")
-
     y_mid = T * u / 2
     x = 0.0
-    for k in range(h):  # the (T, D) input, its channels coloured by the head they go to
-        block(x + k * d * u, 0, d, T, colours[k])
-    ax.text(x + D * u / 2, -0.25, f"queries Q = X W_Q: (T, D) = ({T}, {D})\n(keys K and values V alike)",
-            ha="center", va="top", fontsize=9)
+    # the (T, D) input, its channels coloured by the head they go to
+    _draw_side_by_side(ax, x, T, d, D, colours, u,
+                       f"queries Q = X W_Q: (T, D) = ({T}, {D})\n(keys K and values V alike)")
     x += D * u + 0.3
-    arrow(x, x + 1.3, y_mid, "split into h\nslices of d")
+    _arrow(ax, x, x + 1.3, y_mid, "split into h\nslices of d")
     x += 1.6
-    stack_x = x
     gap = 0.25
     stack_h = h * T * u + (h - 1) * gap
     y0s = [y_mid + stack_h / 2 - (k + 1) * T * u - k * gap for k in range(h)]
-    for k in range(h):
-        block(x, y0s[k], d, T, colours[k])
-    ax.text(x + d * u / 2, min(y0s) - 0.25, f"(h, T, d) = ({h}, {T}, {d})", ha="center", va="top", fontsize=9)
+    _draw_stacked(ax, x, y0s, d, T, colours, u, f"(h, T, d) = ({h}, {T}, {d})")
     x += d * u + 0.3
-    arrow(x + 0.2, x + 1.8, y_mid, "softmax(QKᵀ/√d)\nper head")
+    _arrow(ax, x + 0.2, x + 1.8, y_mid, "softmax(QKᵀ/√d)\nper head")
     x += 2.1
-    for k in range(h):  # each head's (T, T) attention
-        block(x, y0s[k], T, T, colours[k])
-    ax.text(x + T * u / 2, min(y0s) - 0.25, f"(h, T, T) = ({h}, {T}, {T})", ha="center", va="top", fontsize=9)
+    _draw_stacked(ax, x, y0s, T, T, colours, u, f"(h, T, T) = ({h}, {T}, {T})")  # each head's (T, T) attention
     x += T * u + 0.3
-    arrow(x, x + 1.2, y_mid, "× V")
+    _arrow(ax, x, x + 1.2, y_mid, "× V")
     x += 1.5
-    for k in range(h):
-        block(x, y0s[k], d, T, colours[k])
-    ax.text(x + d * u / 2, min(y0s) - 0.25, f"(h, T, d)", ha="center", va="top", fontsize=9)
+    _draw_stacked(ax, x, y0s, d, T, colours, u, "(h, T, d)")
     x += d * u + 0.3
-    arrow(x, x + 1.4, y_mid, "merge: heads\nside by side")
+    _arrow(ax, x, x + 1.4, y_mid, "merge: heads\nside by side")
     x += 1.7
-    for k in range(h):
-        block(x + k * d * u, 0, d, T, colours[k])
-    ax.text(x + D * u / 2, -0.25, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads", ha="center", va="top", fontsize=9)
+    _draw_side_by_side(ax, x, T, d, D, colours, u, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads")
     x += D * u
     ax.set_xlim(-0.2, x + 0.2)
     ax.set_ylim(min(min(y0s), 0) - 1.0, max(y0s[0] + T * u, T * u) + 0.3)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
+
+
+def _block(ax, x0: float, y0: float, w: int, hgt: int, colour, u: float) -> None:
+    """A ``hgt`` x ``w`` grid of cells of side ``u``, lower left corner at (x0, y0)."""
+    for i in range(hgt):
+        for j in range(w):
+            ax.add_patch(Rectangle((x0 + j * u, y0 + (hgt - 1 - i) * u), u, u, facecolor=colour,
+                                   edgecolor="white", linewidth=0.8, alpha=0.9))
+
+
+def _draw_side_by_side(ax, x: float, T: int, d: int, D: int, colours, u: float, label: str) -> None:
+    """A (T, D) block whose h slices of d channels have the heads' colours, with ``label`` below."""
+    for k in range(D // d):
+        _block(ax, x + k * d * u, 0, d, T, colours[k], u)
+    ax.text(x + D * u / 2, -0.25, label, ha="center", va="top", fontsize=9)
+
+
+def _draw_stacked(ax, x: float, y0s: list[float], w: int, T: int, colours, u: float, label: str) -> None:
+    """One (T, w) block per head, stacked at heights ``y0s``, with ``label`` below the lowest."""
+    for k, y0 in enumerate(y0s):
+        _block(ax, x, y0, w, T, colours[k], u)
+    ax.text(x + w * u / 2, min(y0s) - 0.25, label, ha="center", va="top", fontsize=9)
+
+
+def _arrow(ax, x0: float, x1: float, y: float, text: str) -> None:
+    ax.add_patch(FancyArrowPatch((x0, y), (x1, y), arrowstyle="-|>", mutation_scale=14, color="0.3"))
+    ax.text((x0 + x1) / 2, y + 0.15, text, ha="center", va="bottom", fontsize=8.5, color="0.2")
 
 
 def plot_attention_memory(
