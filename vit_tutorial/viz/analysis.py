@@ -111,6 +111,16 @@ def _mark_patch(ax: plt.Axes, patch: int, side: int, P: int, colour: str = "#39f
     ax.add_patch(Rectangle((c * P, r * P), P, P, fill=False, edgecolor=colour, linewidth=2))
 
 
+def _draw_query_overlay(ax: plt.Axes, image: torch.Tensor, amap: torch.Tensor, query: int, side: int, P: int,
+                        num_prefix_tokens: int, alpha: float = 0.6,
+                        vmax: float | None = None) -> matplotlib.image.AxesImage:
+    """:func:`_draw_overlay`, with the query's own patch outlined when the query is a patch."""
+    im = _draw_overlay(ax, image, amap, alpha, vmax=vmax)
+    if query >= num_prefix_tokens:
+        _mark_patch(ax, query - num_prefix_tokens, side, P)
+    return im
+
+
 def _query_label(query: int, side: int, num_prefix_tokens: int) -> str:
     if query < num_prefix_tokens:
         return "class token" if query == 0 else f"prefix token {query}"
@@ -165,13 +175,8 @@ def plot_attention_grid(
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     image = check_image(image)
-    A = stack_attentions(attentions)  # (L, B, h, T, T)
-    L, B, h, T, _ = A.shape
-    index = _check_index(index, B, "index")
-    side = _square_grid(T, num_prefix_tokens)
-    P = _check_image_fits(image.shape[1], image.shape[2], side)
-    query = _check_index(query, T, "query")
-    maps = query_attention_map(A[:, index], side, query, num_prefix_tokens)  # (L, h, rows, cols)
+    maps, query, side, P = _grid_maps(image, attentions, index, query, num_prefix_tokens)  # (L, h, rows, cols)
+    L, h = maps.shape[:2]
     if include_mean:
         maps = torch.cat([maps, maps.mean(dim=1, keepdim=True)], dim=1)  # (L, h+1, rows, cols)
     ncols = maps.shape[1]
@@ -182,22 +187,37 @@ def plot_attention_grid(
         vmax = None if scale == "panel" else float(maps[layer].max() if scale == "row" else maps.max())
         for k in range(ncols):
             ax = axes[layer, k]
-            im = _draw_overlay(ax, image, maps[layer, k], alpha, vmax=vmax)
-            if query >= num_prefix_tokens:
-                _mark_patch(ax, query - num_prefix_tokens, side, P)
-            name = "mean of heads" if k == h else f"head {k + 1}"
-            if scale != "panel":
-                ax.set_title((name + "\n" if layer == 0 else "") + f"max {float(maps[layer, k].max()):.2f}", fontsize=8)
-            elif layer == 0:
-                ax.set_title(name, fontsize=9)
-            if k == 0:
-                ax.set_ylabel(f"layer {layer + 1}", fontsize=9)
+            im = _draw_query_overlay(ax, image, maps[layer, k], query, side, P, num_prefix_tokens, alpha, vmax)
+            _title_grid_panel(ax, "mean of heads" if k == h else f"head {k + 1}", layer, k, scale,
+                              float(maps[layer, k].max()))
         if scale == "row":
             fig.colorbar(im, ax=axes[layer, :].tolist(), shrink=0.8, label="weight" if layer == 0 else None)
     if scale == "figure":
         fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6, label="attention weight")
     fig.suptitle(f"Attention of the {_query_label(query, side, num_prefix_tokens)}, by layer and head", fontsize=10)
     return fig
+
+
+def _grid_maps(image: torch.Tensor, attentions, index: object, query: object,
+               num_prefix_tokens: int) -> tuple[torch.Tensor, int, int, int]:
+    """:func:`plot_attention_grid`'s checks; ``(maps (L, h, rows, cols), query, side, P)`` for image ``index``."""
+    A = stack_attentions(attentions)  # (L, B, h, T, T)
+    L, B, h, T, _ = A.shape
+    index = _check_index(index, B, "index")
+    side = _square_grid(T, num_prefix_tokens)
+    P = _check_image_fits(image.shape[1], image.shape[2], side)
+    query = _check_index(query, T, "query")
+    return query_attention_map(A[:, index], side, query, num_prefix_tokens), query, side, P
+
+
+def _title_grid_panel(ax: plt.Axes, name: str, layer: int, k: int, scale: str, peak: float) -> None:
+    """A panel's title (its head on the first row; its largest weight when panels share a scale) and row label."""
+    if scale != "panel":
+        ax.set_title((name + "\n" if layer == 0 else "") + f"max {peak:.2f}", fontsize=8)
+    elif layer == 0:
+        ax.set_title(name, fontsize=9)
+    if k == 0:
+        ax.set_ylabel(f"layer {layer + 1}", fontsize=9)
 
 
 def plot_query_attention(
@@ -250,9 +270,7 @@ def plot_query_attention(
     if query >= num_prefix_tokens:
         _mark_patch(ax0, query - num_prefix_tokens, side, P)
     ax0.set_title(f"query: {label}", fontsize=10)
-    im = _draw_overlay(ax1, image, amap, alpha)
-    if query >= num_prefix_tokens:
-        _mark_patch(ax1, query - num_prefix_tokens, side, P)
+    im = _draw_query_overlay(ax1, image, amap, query, side, P, num_prefix_tokens, alpha)
     who = "mean of heads" if head is None else f"head {head + 1}"
     title = f"layer {layer + 1}, {who}"
     if num_prefix_tokens:
@@ -295,6 +313,27 @@ def plot_rollout_maps(
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}, got {scale!r}")
     images = check_images(images)
+    B = images.shape[0]
+    named = _check_rollout_maps(images, maps, titles)
+    cols = min(B, check_positive_int(max_cols, "max_cols"))
+    per_block = 1 + len(named)
+    blocks = math.ceil(B / cols)
+    fig, axes = plt.subplots(
+        per_block * blocks, cols, figsize=(panel_size * cols + 0.8, panel_size * per_block * blocks + 0.3 * blocks),
+        squeeze=False, layout="constrained",
+    )
+    for ax in axes.flat:
+        ax.axis("off")
+    for b in range(B):
+        block, col = divmod(b, cols)
+        # one colour bar per row of maps, beside its last panel
+        bar = scale != "panel" and (col == cols - 1 or b == B - 1)
+        _draw_rollout_column(fig, axes, block * per_block, col, images[b], b, named, titles, alpha, scale, bar)
+    return fig
+
+
+def _check_rollout_maps(images: torch.Tensor, maps: object, titles: object) -> dict[str, torch.Tensor]:
+    """:func:`plot_rollout_maps`'s checks of ``maps`` and ``titles``; ``{row label: maps (B, rows, cols)}``."""
     B, C, H, W = images.shape
     named = {"attention": maps} if isinstance(maps, torch.Tensor) else dict(maps) if isinstance(maps, Mapping) else None
     if not named:
@@ -309,37 +348,31 @@ def plot_rollout_maps(
         raise ValueError(f"titles must be a list of {B} strings or None, got {type(titles).__name__}")
     if titles is not None and len(titles) != B:
         raise ValueError(f"titles must have one entry per image ({B}), got {len(titles)}")
-    cols = min(B, check_positive_int(max_cols, "max_cols"))
-    per_block = 1 + len(named)
-    blocks = math.ceil(B / cols)
-    fig, axes = plt.subplots(
-        per_block * blocks, cols, figsize=(panel_size * cols + 0.8, panel_size * per_block * blocks + 0.3 * blocks),
-        squeeze=False, layout="constrained",
-    )
-    for ax in axes.flat:
-        ax.axis("off")
-    for b in range(B):
-        block, col = divmod(b, cols)
-        top = block * per_block
-        ax = axes[top, col]
-        ax.axis("on")
-        ax.imshow(to_display(images[b]), cmap="gray" if C == 1 else None, interpolation="nearest")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if titles is not None:
-            ax.set_title(titles[b], fontsize=9)
-        for r, (name, m) in enumerate(named.items(), start=1):
-            axes[top + r, col].axis("on")
-            vmax = None if scale == "panel" else float(
-                m.max() if scale == "row" else max(float(v.max()) for v in named.values()))
-            im = _draw_overlay(axes[top + r, col], images[b], m[b], alpha, vmax=vmax)
-            if scale != "panel" and (col == cols - 1 or b == B - 1):  # one colour bar per row of maps
-                fig.colorbar(im, ax=axes[top + r, :].tolist(), shrink=0.9)
-        if col == 0:
-            ax.set_ylabel("image", fontsize=9)
-            for r, name in enumerate(named, start=1):
-                axes[top + r, 0].set_ylabel(name, fontsize=9)
-    return fig
+    return named
+
+
+def _draw_rollout_column(fig: Figure, axes: np.ndarray, top: int, col: int, image: torch.Tensor, b: int,
+                         named: Mapping[str, torch.Tensor], titles: Sequence[str] | None, alpha: float, scale: str,
+                         colour_bar: bool) -> None:
+    """Image ``b`` in row ``top`` of column ``col``, and each of its maps in the rows below."""
+    ax = axes[top, col]
+    ax.axis("on")
+    ax.imshow(to_display(image), cmap="gray" if image.shape[0] == 1 else None, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if titles is not None:
+        ax.set_title(titles[b], fontsize=9)
+    for r, (name, m) in enumerate(named.items(), start=1):
+        axes[top + r, col].axis("on")
+        vmax = None if scale == "panel" else float(
+            m.max() if scale == "row" else max(float(v.max()) for v in named.values()))
+        im = _draw_overlay(axes[top + r, col], image, m[b], alpha, vmax=vmax)
+        if colour_bar:
+            fig.colorbar(im, ax=axes[top + r, :].tolist(), shrink=0.9)
+    if col == 0:
+        ax.set_ylabel("image", fontsize=9)
+        for r, name in enumerate(named, start=1):
+            axes[top + r, 0].set_ylabel(name, fontsize=9)
 
 
 def animate_attention_sweep(
@@ -377,6 +410,33 @@ def animate_attention_sweep(
     from matplotlib.animation import FuncAnimation
 
     images = check_images(images)
+    maps, query, side, P = _sweep_maps(images, attentions, query, num_prefix_tokens, max_images, dpi)
+    L, n, h = maps.shape[:3]  # maps: (L, n, h, rows, cols)
+    # layer by layer, heads in order, then (with include_mean) the mean over the heads
+    frames = [(layer, k) for layer in range(L) for k in [*range(h), *([None] if include_mean else [])]]
+    with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
+        fig, axes = plt.subplots(1, n, figsize=(panel_size * n, panel_size + 0.45), squeeze=False, layout="constrained")
+
+        def draw(f: int) -> list:
+            layer, k = frames[f]
+            for b in range(n):
+                ax = axes[0, b]
+                ax.clear()
+                m = maps[layer, b].mean(dim=0) if k is None else maps[layer, b, k]  # (rows, cols)
+                _draw_query_overlay(ax, images[b], m, query, side, P, num_prefix_tokens)
+            who = "mean of heads" if k is None else f"head {k + 1} of {h}"
+            fig.suptitle(f"layer {layer + 1} of {L}, {who}", fontsize=13)
+            return []
+
+        anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
+        html = offline_jshtml(anim)
+    plt.close(fig)
+    return html
+
+
+def _sweep_maps(images: torch.Tensor, attentions, query: object, num_prefix_tokens: int, max_images: object,
+                dpi: object) -> tuple[torch.Tensor, int, int, int]:
+    """:func:`animate_attention_sweep`'s checks; ``(maps (L, n, h, rows, cols), query, side, P)``."""
     A = stack_attentions(attentions)  # (L, B, h, T, T)
     L, B, h, T, _ = A.shape
     if images.shape[0] != B:
@@ -387,32 +447,7 @@ def animate_attention_sweep(
     side = _square_grid(T, num_prefix_tokens)
     P = _check_image_fits(images.shape[2], images.shape[3], side)
     n = min(B, max_images)
-    maps = query_attention_map(A[:, :n], side, query, num_prefix_tokens)  # (L, n, h, rows, cols)
-    frames = []
-    for layer in range(L):
-        frames += [(layer, k) for k in range(h)]
-        if include_mean:
-            frames.append((layer, None))
-    with matplotlib.rc_context({"animation.frame_format": "jpeg", "savefig.dpi": dpi, "figure.dpi": dpi}):
-        fig, axes = plt.subplots(1, n, figsize=(panel_size * n, panel_size + 0.45), squeeze=False, layout="constrained")
-
-        def draw(f: int) -> list:
-            layer, k = frames[f]
-            for b in range(n):
-                ax = axes[0, b]
-                ax.clear()
-                m = maps[layer, b].mean(dim=0) if k is None else maps[layer, b, k]  # (rows, cols)
-                _draw_overlay(ax, images[b], m)
-                if query >= num_prefix_tokens:
-                    _mark_patch(ax, query - num_prefix_tokens, side, P)
-            who = "mean of heads" if k is None else f"head {k + 1} of {h}"
-            fig.suptitle(f"layer {layer + 1} of {L}, {who}", fontsize=13)
-            return []
-
-        anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
-        html = offline_jshtml(anim)
-    plt.close(fig)
-    return html
+    return query_attention_map(A[:, :n], side, query, num_prefix_tokens), query, side, P
 
 
 # ---------------------------------------------------------------- distance, embeddings
@@ -440,6 +475,27 @@ def plot_attention_distance(
     Returns:
         A Figure with one panel per entry.
     """
+    named = _check_distances(distances, uniform, image_size)
+    n = len(named)
+    fig, axes = plt.subplots(
+        1, n, figsize=(panel_size[0] * n, panel_size[1]), sharey=True, squeeze=False, layout="constrained"
+    )
+    for ax, (name, d) in zip(axes[0], named.items()):
+        _draw_distance_panel(ax, name, d.detach().float().cpu().numpy(), uniform)
+    axes[0, 0].set_ylabel("mean attention distance (pixels)")
+    if image_size is not None:
+        largest = max(float(d.max()) for d in named.values())
+        axes[0, 0].set_ylim(0, max(float(image_size), 1.1 * largest))
+    else:
+        axes[0, 0].set_ylim(bottom=0)
+    handles, labels = axes[0, -1].get_legend_handles_labels()
+    if handles:
+        axes[0, -1].legend(handles, labels, fontsize=8, loc="lower right", framealpha=0.9)
+    return fig
+
+
+def _check_distances(distances: object, uniform: object, image_size: object) -> dict[str, torch.Tensor]:
+    """:func:`plot_attention_distance`'s checks; ``{panel title: distances (L, h)}``."""
     named = (
         {"": distances} if isinstance(distances, torch.Tensor) else dict(distances) if isinstance(distances, Mapping) else None
     )
@@ -453,37 +509,26 @@ def plot_attention_distance(
         raise ValueError(f"uniform must be a distance >= 0 in pixels, or None, got {uniform!r}")
     if image_size is not None:
         check_positive_int(image_size, "image_size")
-    n = len(named)
-    fig, axes = plt.subplots(
-        1, n, figsize=(panel_size[0] * n, panel_size[1]), sharey=True, squeeze=False, layout="constrained"
-    )
-    for ax, (name, d) in zip(axes[0], named.items()):
-        d = d.detach().float().cpu().numpy()  # (L, h)
-        L, h = d.shape
-        offsets = (np.arange(h) - (h - 1) / 2) * min(0.08, 0.6 / max(h, 1))  # (h,)
-        for k in range(h):
-            ax.scatter(
-                np.arange(1, L + 1) + offsets[k], d[:, k], s=28, color=_HEAD_COLOURS[k % 10],
-                label=f"head {k + 1}" if h <= 10 else None, zorder=3, edgecolor="white", linewidth=0.5,
-            )
-        if uniform is not None:
-            ax.axhline(uniform, color="grey", linestyle="--", linewidth=1, label="uniform attention", zorder=1)
-        ax.set_xticks(range(1, L + 1))
-        ax.set_xlim(0.5, L + 0.5)
-        ax.set_xlabel("network depth (layer)")
-        ax.grid(alpha=0.3)
-        if name:
-            ax.set_title(name, fontsize=10)
-    axes[0, 0].set_ylabel("mean attention distance (pixels)")
-    if image_size is not None:
-        largest = max(float(d.max()) for d in named.values())
-        axes[0, 0].set_ylim(0, max(float(image_size), 1.1 * largest))
-    else:
-        axes[0, 0].set_ylim(bottom=0)
-    handles, labels = axes[0, -1].get_legend_handles_labels()
-    if handles:
-        axes[0, -1].legend(handles, labels, fontsize=8, loc="lower right", framealpha=0.9)
-    return fig
+    return named
+
+
+def _draw_distance_panel(ax: plt.Axes, name: str, d: np.ndarray, uniform: float | None) -> None:
+    """One panel of :func:`plot_attention_distance`: a dot per head (colour) and layer (x) for ``d`` (L, h)."""
+    L, h = d.shape
+    offsets = (np.arange(h) - (h - 1) / 2) * min(0.08, 0.6 / max(h, 1))  # (h,)
+    for k in range(h):
+        ax.scatter(
+            np.arange(1, L + 1) + offsets[k], d[:, k], s=28, color=_HEAD_COLOURS[k % 10],
+            label=f"head {k + 1}" if h <= 10 else None, zorder=3, edgecolor="white", linewidth=0.5,
+        )
+    if uniform is not None:
+        ax.axhline(uniform, color="grey", linestyle="--", linewidth=1, label="uniform attention", zorder=1)
+    ax.set_xticks(range(1, L + 1))
+    ax.set_xlim(0.5, L + 0.5)
+    ax.set_xlabel("network depth (layer)")
+    ax.grid(alpha=0.3)
+    if name:
+        ax.set_title(name, fontsize=10)
 
 
 def plot_position_similarity_grid(
