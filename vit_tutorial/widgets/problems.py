@@ -51,29 +51,10 @@ def resolution_explorer(
         and ``figure`` is the ``ipywidgets.Image``.
     """
     check_positive_int(dpi, "dpi")
-    if not isinstance(samples, Mapping) or not samples:
-        raise ValueError("samples must be a non-empty dict {(mode, size): {'images', 'labels', 'predictions'}}")
-    modes = list(dict.fromkeys(key[0] for key in samples if isinstance(key, tuple) and len(key) == 2))
-    if not modes:
-        raise ValueError(f"the keys of samples must be (mode, size) pairs, got {list(samples)[:3]!r}")
-    sizes = {m: sorted(s for mode, s in samples if mode == m) for m in modes}
-    start = {m: (train_size if train_size in sizes[m] else sizes[m][0]) for m in modes}
-    for m in modes:  # check everything once, up front
-        check_resolution_args(rows, samples, start[m], m, patch_size, train_size)
-    mode = modes[0] if mode is None else mode
-    if mode not in modes:
-        raise ValueError(f"mode must be one of the modes of samples {modes}, got {mode!r}")
-    size = start[mode] if size is None else size
-    if size not in sizes[mode]:
-        raise ValueError(f"size must be one of the sides of mode {mode!r} in samples {sizes[mode]}, got {size!r}")
+    sizes, start, mode, size = _first_view(rows, samples, patch_size, train_size, size, mode)
+    modes = list(sizes)
 
-    style = {"description_width": "initial"}
-    controls = {
-        "mode": widgets.ToggleButtons(options=[(_MODE_LABELS.get(m, m), m) for m in modes], value=mode,
-                                      description="test images", style=style),
-        "size": widgets.SelectionSlider(options=sizes[mode], value=size,
-                                        description="side (px)", style=style, continuous_update=False),
-    }
+    controls = _controls(modes, sizes, mode, size)
     figure = picture()
 
     def redraw(_=None) -> None:
@@ -96,3 +77,40 @@ def resolution_explorer(
     box.controls = controls
     box.figure = figure
     return box
+
+
+def _controls(modes: list[str], sizes: dict[str, list[int]], mode: str, size: int) -> dict[str, widgets.Widget]:
+    style = {"description_width": "initial"}
+    return {
+        "mode": widgets.ToggleButtons(options=[(_MODE_LABELS.get(m, m), m) for m in modes], value=mode,
+                                      description="test images", style=style),
+        "size": widgets.SelectionSlider(options=sizes[mode], value=size,
+                                        description="side (px)", style=style, continuous_update=False),
+    }
+
+
+def _first_view(rows: Sequence[Mapping], samples: Mapping, patch_size: int, train_size: int, size: int | None,
+                mode: str | None) -> tuple[dict[str, list[int]], dict[str, int], str, int]:
+    """Check the arguments of :func:`resolution_explorer` once, up front.
+
+    Returns:
+        ``(sizes, start, mode, size)``: the sorted sides of each mode (in the
+        order of ``samples``), the side each mode starts at, and the mode and
+        side shown first.
+    """
+    if not isinstance(samples, Mapping) or not samples:
+        raise ValueError("samples must be a non-empty dict {(mode, size): {'images', 'labels', 'predictions'}}")
+    modes = list(dict.fromkeys(key[0] for key in samples if isinstance(key, tuple) and len(key) == 2))
+    if not modes:
+        raise ValueError(f"the keys of samples must be (mode, size) pairs, got {list(samples)[:3]!r}")
+    sizes = {m: sorted(s for mode, s in samples if mode == m) for m in modes}
+    start = {m: (train_size if train_size in sizes[m] else sizes[m][0]) for m in modes}
+    for m in modes:  # check everything once, up front
+        check_resolution_args(rows, samples, start[m], m, patch_size, train_size)
+    mode = modes[0] if mode is None else mode
+    if mode not in modes:
+        raise ValueError(f"mode must be one of the modes of samples {modes}, got {mode!r}")
+    size = start[mode] if size is None else size
+    if size not in sizes[mode]:
+        raise ValueError(f"size must be one of the sides of mode {mode!r} in samples {sizes[mode]}, got {size!r}")
+    return sizes, start, mode, size
