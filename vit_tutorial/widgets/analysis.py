@@ -45,30 +45,12 @@ def attention_explorer(
         ``controls`` attribute maps "image", "layer", "head" and "query" to
         the control widgets, and ``figure`` is the ``ipywidgets.Image``.
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch nn.Module (a ViT), got {type(model).__name__}")
-    images = check_images(images)
-    B = images.shape[0]
-    if titles is not None and len(titles) != B:
-        raise ValueError(f"titles must have one entry per image ({B}), got {len(titles)}")
-    check_positive_int(dpi, "dpi")
-    attentions = collect_attentions(model, images)  # L x (B, h, T, T), in eval mode
-    L = len(attentions)
+    images, attentions = _checked_attentions(model, images, titles, dpi)  # L x (B, h, T, T)
+    B, L = images.shape[0], len(attentions)
     _, h, T, _ = attentions[0].shape
     side = round((T - num_prefix_tokens) ** 0.5)
 
-    image_options = [(titles[b] if titles else f"image {b}", b) for b in range(B)]
-    query_options = [("class token", 0)] + [
-        (f"patch (row {r}, col {c})", num_prefix_tokens + r * side + c) for r in range(side) for c in range(side)
-    ]
-    head_options = [("mean of heads", -1)] + [(f"head {k + 1}", k) for k in range(h)]
-    style = {"description_width": "initial"}
-    controls = {
-        "image": widgets.Dropdown(options=image_options, value=0, description="image", style=style),
-        "layer": widgets.IntSlider(value=1, min=1, max=L, description="layer", style=style, continuous_update=False),
-        "head": widgets.Dropdown(options=head_options, value=-1, description="head", style=style),
-        "query": widgets.Dropdown(options=query_options, value=0, description="query", style=style),
-    }
+    controls = _controls(titles, B, L, h, side, num_prefix_tokens)
     figure = picture()
 
     def redraw(_=None) -> None:
@@ -90,3 +72,33 @@ def attention_explorer(
     box.controls = controls
     box.figure = figure
     return box
+
+
+def _checked_attentions(model: object, images: object, titles: object,
+                        dpi: object) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """:func:`attention_explorer`'s checks; the images and their attention, L tensors (B, h, T, T), in eval mode."""
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be a torch nn.Module (a ViT), got {type(model).__name__}")
+    images = check_images(images)
+    B = images.shape[0]
+    if titles is not None and len(titles) != B:
+        raise ValueError(f"titles must have one entry per image ({B}), got {len(titles)}")
+    check_positive_int(dpi, "dpi")
+    return images, collect_attentions(model, images)
+
+
+def _controls(titles: list[str] | None, B: int, L: int, h: int, side: int,
+              num_prefix_tokens: int) -> dict[str, widgets.Widget]:
+    """The image, layer, head and query controls, starting at image 0, layer 1, the mean of the heads, the class token."""
+    image_options = [(titles[b] if titles else f"image {b}", b) for b in range(B)]
+    query_options = [("class token", 0)] + [
+        (f"patch (row {r}, col {c})", num_prefix_tokens + r * side + c) for r in range(side) for c in range(side)
+    ]
+    head_options = [("mean of heads", -1)] + [(f"head {k + 1}", k) for k in range(h)]
+    style = {"description_width": "initial"}
+    return {
+        "image": widgets.Dropdown(options=image_options, value=0, description="image", style=style),
+        "layer": widgets.IntSlider(value=1, min=1, max=L, description="layer", style=style, continuous_update=False),
+        "head": widgets.Dropdown(options=head_options, value=-1, description="head", style=style),
+        "query": widgets.Dropdown(options=query_options, value=0, description="query", style=style),
+    }
