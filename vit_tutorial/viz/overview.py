@@ -38,15 +38,8 @@ class ModelMapStep:
     article: str = ""
 
 
-def model_map_steps(
-    image_size: int = 224,
-    patch_size: int = 16,
-    channels: int = 3,
-    dim: int = 768,
-    depth: int = 12,
-    num_classes: int = 1000,
-    batch: int = 1,
-) -> list[ModelMapStep]:
+def model_map_steps(image_size: int = 224, patch_size: int = 16, channels: int = 3, dim: int = 768, depth: int = 12,
+                    num_classes: int = 1000, batch: int = 1) -> list[ModelMapStep]:
     """The steps of a ViT forward pass with the shape after each.
 
     Args:
@@ -86,15 +79,8 @@ def model_map_steps(
     ]
 
 
-def plot_model_map(
-    image_size: int = 224,
-    patch_size: int = 16,
-    channels: int = 3,
-    dim: int = 768,
-    depth: int = 12,
-    num_classes: int = 1000,
-    batch: int = 1,
-) -> Figure:
+def plot_model_map(image_size: int = 224, patch_size: int = 16, channels: int = 3, dim: int = 768, depth: int = 12,
+                   num_classes: int = 1000, batch: int = 1) -> Figure:
     """Draw the whole ViT as one row of boxes with the shape after each step.
 
     Each box gives the step, its chapter, the shape in the paper's symbols and
