@@ -25,7 +25,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
@@ -38,6 +37,7 @@ if str(REPO) not in sys.path:  # run as `python benchmarks/x.py` from a checkout
 RESULTS_DIR = REPO / "vit_tutorial" / "results"
 
 from vit_tutorial.results import save as _save_result  # noqa: E402
+from vit_tutorial.variants import time_call  # noqa: E402  (the one timer; interleave calls it)
 
 
 # ---------------------------------------------------------------- arguments
@@ -139,13 +139,14 @@ def synchronize(device: torch.device | str) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_call(fn: Callable[[], object], device: torch.device | str = "cpu") -> float:
-    """Seconds one call of ``fn()`` takes (wall clock, GPU synchronised)."""
-    synchronize(device)
-    t0 = time.perf_counter()
-    fn()
-    synchronize(device)
-    return time.perf_counter() - t0
+def synchronised(fn: Callable[[], object], device: torch.device | str = "cpu") -> Callable[[], None]:
+    """``fn`` for :func:`~vit_tutorial.variants.time_call`: with autograd on (a training step needs it; the
+    timer turns it off) and waiting for queued GPU work at the end, so that the timer sees all of it."""
+    def call() -> None:
+        with torch.enable_grad():
+            fn()
+        synchronize(device)
+    return call
 
 
 def interleave(
@@ -183,7 +184,8 @@ def interleave(
     times: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names if r % 2 == 0 else reversed(names):
-            times[name].append(time_call(fns[name], device))
+            # one wall-clock call; the previous call (or the warm-up) ended synchronised
+            times[name].append(time_call(synchronised(fns[name], device), repeats=1, warmup=0))
     return times
 
 
