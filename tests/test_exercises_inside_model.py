@@ -277,6 +277,7 @@ from vit_tutorial.exercises import (  # noqa: E402
     check_head_logits,
     check_initial_loss,
     check_locality_prediction,
+    check_loss_meaning,
     check_official_init,
     check_vit_l32_count,
 )
@@ -352,6 +353,23 @@ def test_check_head_logits(fn, ok, words):
 ])
 def test_check_initial_loss(value, ok, words):
     verdict(check_initial_loss(value), ok, *words)
+
+
+@pytest.mark.parametrize("p,loss,ok,words", [
+    (math.exp(-0.105), math.inf, True, ["infinity"]),
+    (0.9003, 50.0, True, []),
+    (0.105, math.inf, False, ["not the probability"]),
+    (0.895, math.inf, False, ["1 - loss"]),
+    (math.exp(0.105), math.inf, False, ["cannot exceed 1"]),
+    (10 ** -0.105, math.inf, False, ["log base 10"]),
+    (0.5, math.inf, False, ["does not give"]),
+    (0.9003, 0.0, False, ["not a correct one"]),
+    (0.9003, 2.3, False, ["too small"]),
+    (0.9003, float("nan"), False, ["should be a number"]),
+    ("0.9", math.inf, False, ["finite number"]),
+])
+def test_check_loss_meaning(p, loss, ok, words):
+    verdict(check_loss_meaning(p, loss), ok, *words)
 
 
 def test_check_vit_l32_count():

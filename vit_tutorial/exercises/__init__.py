@@ -23,6 +23,7 @@ from .inside_model import (
     check_encoder_block,
     check_head_logits,
     check_initial_loss,
+    check_loss_meaning,
     check_layer_norm,
     check_locality_prediction,
     check_merge_heads,
@@ -68,7 +69,7 @@ __all__ = [
     "check_attention", "check_split_heads", "check_merge_heads", "check_layer_norm", "check_encoder_block",
     "check_cross_entropy", "check_softmax", "check_param_count", "check_block_flops", "check_cost_prediction",
     "check_attention_layout", "check_locality_prediction", "check_batch_independent", "check_head_logits",
-    "check_initial_loss", "check_vit_l32_count", "check_official_init",
+    "check_initial_loss", "check_loss_meaning", "check_vit_l32_count", "check_official_init",
     # pixels_to_tokens
     "check_num_patches", "check_patchify", "check_unpatchify", "check_patch_index_prediction",
     "check_conv_as_linear", "check_embedding_parameters", "check_patch_embedding_module",

@@ -52,6 +52,7 @@ __all__ = [
     "check_batch_independent",
     "check_head_logits",
     "check_initial_loss",
+    "check_loss_meaning",
     "check_vit_l32_count",
     "check_official_init",
 ]
@@ -615,6 +616,39 @@ def check_initial_loss(prediction: object) -> CheckResult:
     if abs(got - 1.0) < 1e-3:
         return failed("that is log base 10; cross-entropy uses the natural log: -ln(1/10).")
     return failed(f"{got:g} is not it: what probability does softmax give each of 10 classes with equal logits?")
+
+
+def check_loss_meaning(p: object, mistake_loss: object) -> CheckResult:
+    """Check chapter 7's reading of a loss: ``p``, the true-class probability
+    that gives a mean loss of 0.105 when every image has the same one, and
+    ``mistake_loss``, the loss of a model that always gives probability 1 to a
+    wrong class (``math.inf``; any number of at least 50 is accepted as the
+    float stand-in for it)."""
+    got, err = _number(p, "p")
+    if err is not None:
+        return err
+    true = math.exp(-0.105)
+    if abs(got - true) > 1e-3:
+        hints = {0.105: "0.105 is the loss, not the probability: invert loss = -ln p.",
+                 1 - 0.105: "1 - loss is not the probability; the loss is -ln p, so p = exp(-loss).",
+                 math.exp(0.105): "a probability cannot exceed 1: the loss is -ln p, so p = exp(-0.105).",
+                 10 ** -0.105: "that is log base 10; cross-entropy uses the natural log: p = exp(-0.105)."}
+        for value, hint in hints.items():
+            if abs(got - value) < 1e-3:
+                return failed(hint)
+        return failed(f"p = {got:g} does not give -ln p = 0.105.")
+    if isinstance(mistake_loss, torch.Tensor) and mistake_loss.numel() == 1:
+        mistake_loss = mistake_loss.item()
+    if isinstance(mistake_loss, bool) or not isinstance(mistake_loss, (int, float)) or math.isnan(mistake_loss):
+        return failed(f"mistake_loss should be a number (math.inf allowed), got {mistake_loss!r}.")
+    if mistake_loss < 50:
+        if abs(mistake_loss) < 1e-6:
+            return failed("a confident model is not a correct one: the TRUE class gets probability 0, "
+                          "and the loss is -ln 0.")
+        return failed(f"mistake_loss {mistake_loss:g} is too small: the true class gets probability 0, so "
+                      "the loss is -ln 0 = infinity (in floats: as large as the logit gap).")
+    return passed(f"p = exp(-0.105) = {true:.3f}; a confident mistake costs -ln 0 = infinity, so cross-entropy "
+                  "punishes confident mistakes far more than hesitant ones.")
 
 
 def check_vit_l32_count(count: object) -> CheckResult:
