@@ -73,6 +73,9 @@ def test_plot_error_curves_and_shuffle_arms():
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     labels = ax.get_legend_handles_labels()[1]
     assert any("n^-0.50" in t for t in labels) and any("3 seeds" in t for t in labels)
+    assert ax.get_legend() is None and len(fig.legends) == 1  # under the axes: it covers no point
+    legend_box = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+    assert legend_box.y1 <= ax.get_window_extent(fig.canvas.get_renderer()).y0
     arm_rows = [{"model": m, "arm": a, "seed": s, "test_accuracy": acc}
                 for m, a, acc in (("ViT", "none", 0.95), ("ViT", "positions", 0.95), ("CNN", "none", 0.98),
                                   ("CNN", "positions", 0.9)) for s in range(3)]
@@ -148,6 +151,13 @@ def test_load_experiment(tmp_path, monkeypatch):
     assert vp.load_experiment("demo") == {"rows": [1]}
     with pytest.raises(ValueError, match="experiments/missing.py"):
         vp.load_experiment("missing", tmp_path)
+
+
+def test_readers_live_in_results_and_stay_importable_from_viz():
+    from vit_tutorial import results
+
+    assert vp.load_experiment is results.load_experiment and vp.summarise_runs is results.summarise_runs
+    assert results.load_experiment("data_hunger") == results.load("data_hunger")
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Mapping, NamedTuple, Sequence
 
-__all__ = ["SCHEMAS", "ResultSchema", "available", "load", "save", "validate", "results_folder"]
+import numpy as np
+
+__all__ = ["SCHEMAS", "ResultSchema", "available", "load", "save", "validate", "results_folder", "load_experiment",
+           "summarise_runs"]
 
 
 class ResultSchema(NamedTuple):
@@ -242,3 +245,54 @@ def save(doc: Mapping, path: str | Path, *, overwrite: bool = False, check: str 
             os.unlink(tmp)
         raise
     return path
+
+
+def load_experiment(name: str, folder: str | Path | None = None) -> dict:
+    """Read the result of ``experiments/<name>.py``: the shipped, validated
+    file (:func:`load`), or a re-run of your own.
+
+    Args:
+        name: the experiment, e.g. ``"data_hunger"``.
+        folder: another results folder (default: ``$VIT_EXPERIMENTS_RESULTS`` if
+            set, e.g. to read your own re-run written with ``--out``, else the
+            package's shipped results, validated against their schema). A file
+            read from a folder is parsed as it is, so a partial or ``--quick``
+            result can be looked at too.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be an experiment name such as 'data_hunger', got {name!r}")
+    if folder is not None and (not isinstance(folder, (str, Path)) or str(folder) == ""):
+        raise ValueError(f"folder must be a results folder (str or Path) or None, got {folder!r}")
+    if folder is None:
+        folder = os.environ.get("VIT_EXPERIMENTS_RESULTS")
+        if not folder:
+            return load(name)
+    path = Path(folder) / f"{name}.json"
+    if not path.is_file():
+        raise ValueError(f"no results file {path}; run `python experiments/{name}.py` to create it")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def summarise_runs(rows: Sequence[Mapping], by: Sequence[str], value: str = "test_accuracy") -> list[dict]:
+    """Group result rows by the keys ``by`` and give each group's mean, sample
+    standard deviation (ddof 1; 0 for a single run) and number of runs of ``value``.
+
+    Returns:
+        One dict per group, in order of first appearance:
+        ``{**group keys, "mean": ..., "std": ..., "runs": ...}``.
+    """
+    needed = {*by, value}
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence) or not rows:
+        raise ValueError(f"rows must be a non-empty list of dicts, got {type(rows).__name__}")
+    bad = next((r for r in rows if not isinstance(r, Mapping) or not needed <= set(r)), None)
+    if bad is not None:
+        raise ValueError(f"each row of rows needs the keys {sorted(needed)}, got {bad!r}")
+    groups: dict[tuple, list[float]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r[k] for k in by), []).append(float(r[value]))
+    out = []
+    for key, vals in groups.items():
+        arr = np.asarray(vals)
+        out.append({**dict(zip(by, key)), "mean": float(arr.mean()),
+                    "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "runs": len(arr)})
+    return out

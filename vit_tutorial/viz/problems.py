@@ -1,7 +1,9 @@
 """Figures for chapters 11 (ViT's problems, measured) and 12 (after ViT).
 
 Most functions draw the rows of a results file written by a script in
-``experiments/`` (read it with :func:`load_experiment`); nothing here trains
+``experiments/`` (read it with :func:`vit_tutorial.results.load_experiment`,
+summarised with :func:`vit_tutorial.results.summarise_runs`; both are
+re-exported here for old imports); nothing here trains
 or times anything. The two grid diagrams (:func:`plot_attention_reach`,
 :func:`plot_shifted_windows`) are computed with the package's own window
 functions, so they show what the code does.
@@ -10,10 +12,7 @@ Every function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
 """
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -23,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .. import results as _results
+from ..results import load_experiment, summarise_runs  # their home; kept importable from viz
 from .._checks import check_positive_int
 from ._animation import offline_jshtml
 from ..variants.cost import fit_power_law
@@ -57,30 +57,6 @@ EXPERIMENTS_DIR = _results.results_folder()
 _COLOURS = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
 
 
-def load_experiment(name: str, folder: str | Path | None = None) -> dict:
-    """Read the result of ``experiments/<name>.py`` (shipped as package data,
-    ``vit_tutorial/results/<name>.json``, see :func:`vit_tutorial.results.load`).
-
-    Args:
-        name: the experiment, e.g. ``"data_hunger"``.
-        folder: another results folder (default: ``$VIT_EXPERIMENTS_RESULTS`` if
-            set, e.g. to read your own re-run written with ``--out``, else the
-            package's shipped results, validated against their schema).
-    """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be an experiment name such as 'data_hunger', got {name!r}")
-    if folder is not None and (not isinstance(folder, (str, Path)) or str(folder) == ""):
-        raise ValueError(f"folder must be a results folder (str or Path) or None, got {folder!r}")
-    if folder is None:
-        folder = os.environ.get("VIT_EXPERIMENTS_RESULTS")
-        if not folder:
-            return _results.load(name)
-    path = Path(folder) / f"{name}.json"
-    if not path.is_file():
-        raise ValueError(f"no results file {path}; run `python experiments/{name}.py` to create it")
-    return json.loads(path.read_text())
-
-
 def _check_rows(rows: object, keys: Sequence[str], what: str) -> list[Mapping]:
     if not isinstance(rows, Sequence) or isinstance(rows, (str, bytes)) or not rows:
         raise ValueError(f"{what} must be a non-empty list of dicts, got {type(rows).__name__}")
@@ -88,26 +64,6 @@ def _check_rows(rows: object, keys: Sequence[str], what: str) -> list[Mapping]:
         if not isinstance(r, Mapping) or not set(keys) <= set(r):
             raise ValueError(f"each row of {what} needs the keys {sorted(keys)}, got {r!r}")
     return list(rows)
-
-
-def summarise_runs(rows: Sequence[Mapping], by: Sequence[str], value: str = "test_accuracy") -> list[dict]:
-    """Group rows by the keys ``by`` and give each group's mean, standard
-    deviation (0 for one run) and number of runs of ``value``.
-
-    Returns:
-        One dict per group, in order of first appearance:
-        ``{**group keys, "mean": ..., "std": ..., "runs": ...}``.
-    """
-    rows = _check_rows(rows, [*by, value], "rows")
-    groups: dict[tuple, list[float]] = {}
-    for r in rows:
-        groups.setdefault(tuple(r[k] for k in by), []).append(float(r[value]))
-    out = []
-    for key, vals in groups.items():
-        arr = np.asarray(vals)
-        out.append({**dict(zip(by, key)), "mean": float(arr.mean()),
-                    "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "runs": len(arr)})
-    return out
 
 
 def plot_data_hunger(rows: Sequence[Mapping], title: str | None = None) -> Figure:
@@ -823,6 +779,7 @@ def plot_error_curves(rows: Sequence[Mapping], fits: Mapping[str, Mapping] | Non
     deviation, each seed as a small dot, and (if given) the fitted power law
     of :func:`~vit_tutorial.variants.fit_learning_curve` as a line, its slope
     and interval in the legend. Parallel lines mean a constant error ratio.
+    The legend sits under the axes (one row per model), where it covers no point.
 
     Args:
         rows: result rows with ``model``, ``train_images``, ``test_accuracy``.
@@ -834,7 +791,7 @@ def plot_error_curves(rows: Sequence[Mapping], fits: Mapping[str, Mapping] | Non
         raise TypeError(f"fits must be a dict model -> fit or None, got {type(fits).__name__}")
     stats = summarise_runs(rows, ["model", "train_images"])
     models = list(dict.fromkeys(s["model"] for s in stats))
-    fig, ax = plt.subplots(figsize=(6.6, 4.0), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.6, 4.5), layout="constrained")
     for i, m in enumerate(models):
         colour = _COLOURS[i % len(_COLOURS)]
         pts = sorted((s["train_images"], 100 * (1 - s["mean"]), 100 * s["std"], s["runs"]) for s in stats
@@ -849,7 +806,7 @@ def plot_error_curves(rows: Sequence[Mapping], fits: Mapping[str, Mapping] | Non
             xs = np.geomspace(x.min(), x.max(), 50)
             lo, hi = f["slope_ci"]
             ax.plot(xs, 100 * np.exp(f["intercept"]) * xs ** f["slope"], "-", color=colour, alpha=0.8,
-                    label=f"  fit: error ∝ n^{f['slope']:.2f}  (95 % interval {lo:.2f} to {hi:.2f})")
+                    label=f"fit: error ∝ n^{f['slope']:.2f} (95 % interval {lo:.2f} to {hi:.2f})")
     ax.set_xscale("log")
     ax.set_yscale("log")
     xs = sorted({s["train_images"] for s in stats})
@@ -862,10 +819,21 @@ def plot_error_curves(rows: Sequence[Mapping], fits: Mapping[str, Mapping] | Non
     ax.set_xlabel(xlabel or "training images (log scale)")
     ax.set_ylabel("test error (%, log scale)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper right")
+    _legend_below(fig, ax)
     if title:
         ax.set_title(title, fontsize=10)
     return fig
+
+
+def _legend_below(fig: Figure, ax) -> None:
+    """The legend under the axes, outside the data, so that it covers no point:
+    one row per model, its points on the left and its fit (if any) on the right."""
+    handles, labels = ax.get_legend_handles_labels()
+    points = [i for i, l in enumerate(labels) if not l.startswith("fit")]
+    fits = [i for i, l in enumerate(labels) if l.startswith("fit")]
+    order = points + fits  # filled column by column: points in the first column, fits in the second
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside lower center",
+               ncol=2 if fits else 1, fontsize=7.5, frameon=False)
 
 
 def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None) -> Figure:
