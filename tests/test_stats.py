@@ -136,3 +136,25 @@ def test_paired_bootstrap_mean_rejects_bad_input():
         paired_bootstrap_mean([[0.1]], [[0.1]])
     with pytest.raises(ValueError, match="resamples must be an integer >= 100"):
         paired_bootstrap_mean([0.1, 0.2], [0.1, 0.3], resamples=5)
+
+
+def test_select_on_validation():
+    from vit_tutorial.stats import select_on_validation
+    base = [0.954, 0.964, 0.970]  # mean 0.9627; one SE on 500 digits: 0.0084
+    se = math.sqrt(0.9627 * (1 - 0.9627) / 500)
+    r = select_on_validation({"vit": base, "a": [0.972, 0.964, 0.974]}, "vit", 500)  # +0.0073 < SE: kept
+    assert (r.chosen, r.best, r.replaced) == ("vit", "a", False)
+    assert abs(r.margin - (0.97 - 0.962667)) < 1e-6 and abs(r.threshold - se) < 1e-5
+    r = select_on_validation({"vit": base, "a": [0.972, 0.964, 0.974], "b": [0.974, 0.972, 0.976]}, "vit", 500)
+    assert (r.chosen, r.best, r.replaced) == ("b", "b", True) and r.margin > r.threshold  # +0.0113 > SE
+    r = select_on_validation({"a": [0.5, 0.6], "vit": base}, "vit", 500)  # the incumbent is best
+    assert (r.chosen, r.best, r.margin, r.replaced) == ("vit", "vit", 0.0, False)
+    assert select_on_validation({"vit": [0.9], "x": [0.9]}, "vit", 100).chosen == "vit"  # a tie keeps it
+    with pytest.raises(ValueError, match="incumbent 'c' is not among"):
+        select_on_validation({"vit": base}, "c", 500)
+    with pytest.raises(ValueError, match=r"accuracies in \[0, 1\]"):
+        select_on_validation({"vit": [96.3]}, "vit", 500)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        select_on_validation({}, "vit", 500)
+    with pytest.raises(ValueError, match="positive integer"):
+        select_on_validation({"vit": base}, "vit", 0)

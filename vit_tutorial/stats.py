@@ -20,6 +20,10 @@ Four tools, each a few lines, used by chapters 9-12 and their exercises:
   :func:`paired_bootstrap_mean` does the same for any per-image score (e.g.
   the area under each image's deletion curve).
 
+:func:`select_on_validation` applies the book's rule for choosing a recipe: the
+best mean validation accuracy replaces the incumbent only when it is ahead by
+more than one binomial SE of a single run.
+
 Paired tests use the fact that both models saw the same digits: an easy digit
 is easy for both, so the difference is much less noisy than two separate
 binomial SEs suggest.
@@ -27,7 +31,7 @@ binomial SEs suggest.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -42,6 +46,8 @@ __all__ = [
     "mcnemar",
     "paired_bootstrap",
     "paired_bootstrap_mean",
+    "Selection",
+    "select_on_validation",
 ]
 
 
@@ -256,3 +262,56 @@ def _bootstrap_mean(d: np.ndarray, resamples: int, seed: int, level: float) -> B
     low, high = np.quantile(diffs, [alpha, 1.0 - alpha])
     p = min(1.0, 2.0 * min(np.mean(diffs <= 0.0), np.mean(diffs >= 0.0)))
     return BootstrapResult(float(d.mean()), float(low), float(high), float(p), resamples)
+
+
+class Selection(NamedTuple):
+    """The outcome of :func:`select_on_validation`.
+
+    Attributes:
+        chosen: the name kept (``best`` if it replaced the incumbent, else the incumbent).
+        best: the name with the highest mean score.
+        margin: mean(best) - mean(incumbent), a fraction (0 when the incumbent is best).
+        threshold: one binomial SE of a single run at the incumbent's mean, on ``n`` images.
+        replaced: whether ``best`` replaced the incumbent (``margin > threshold``).
+    """
+
+    chosen: str
+    best: str
+    margin: float
+    threshold: float
+    replaced: bool
+
+
+def select_on_validation(scores: Mapping[str, Sequence[float]], incumbent: str, n: int) -> Selection:
+    """The rule chapter 9 fixes before its sweep: keep the incumbent unless clearly beaten.
+
+    Among ``scores`` (name -> validation accuracies, one per seed), take the
+    name with the highest mean. It replaces ``incumbent`` only if its mean is
+    higher by more than one binomial SE of a single run's accuracy on the ``n``
+    validation images, ``sqrt(p (1 - p) / n)`` at the incumbent's mean ``p``
+    (about 0.8 points at 96 % on 500 digits); otherwise the validation digits
+    cannot tell them apart and the incumbent stays. Ties go to the name listed first.
+
+    Args:
+        scores: name -> accuracies in [0, 1], one per seed (the incumbent included).
+        incumbent: the name in ``scores`` that is kept unless beaten.
+        n: the number of validation images.
+
+    Returns:
+        :class:`Selection`.
+    """
+    if not isinstance(scores, Mapping) or not scores:
+        raise ValueError(f"scores must be a non-empty dict name -> accuracies, got {type(scores).__name__}")
+    if incumbent not in scores:
+        raise ValueError(f"incumbent {incumbent!r} is not among the scores' names {list(scores)}")
+    means = {}
+    for name, values in scores.items():
+        arr = _values(values, f"scores[{name!r}]")
+        if arr.size == 0 or np.any(arr < 0.0) or np.any(arr > 1.0):
+            raise ValueError(f"scores[{name!r}] must be accuracies in [0, 1], one per seed, got {values!r}")
+        means[name] = float(arr.mean())
+    best = max(means, key=lambda k: means[k])  # the first of equal means
+    threshold = binomial_se(means[incumbent], n)
+    margin = means[best] - means[incumbent]
+    replaced = best != incumbent and margin > threshold
+    return Selection(best if replaced else incumbent, best, margin, threshold, replaced)
