@@ -37,6 +37,7 @@ from .model import (
     plot_model_cost,
     plot_norm_placement,
     plot_shape_flow,
+    plot_token_similarity_depth,
     plot_weight_sizes,
 )
 from .overview import model_map_steps, ModelMapStep, plot_model_map
@@ -85,6 +86,7 @@ from .problems import (
 from .tokens import (
     plot_agreement,
     plot_patch_embedding,
+    plot_patch_similarity,
     plot_pooling_comparison,
     plot_position_resize,
     plot_position_similarity,
@@ -117,6 +119,7 @@ __all__ = [
     # model
     "plot_norm_placement", "plot_activation_functions", "plot_class_probabilities", "plot_shape_flow",
     "PARAMETER_PARTS", "parameter_breakdown", "plot_model_cost", "plot_weight_sizes",
+    "plot_token_similarity_depth",
     # overview
     "ModelMapStep", "model_map_steps", "plot_model_map",
     # patches
@@ -133,7 +136,7 @@ __all__ = [
     "plot_depth_collapse",
     # tokens
     "plot_patch_embedding", "plot_agreement", "plot_token_sequence", "plot_position_similarity",
-    "plot_position_resize", "plot_pooling_comparison", "position_similarity",
+    "plot_position_resize", "plot_pooling_comparison", "position_similarity", "plot_patch_similarity",
     # training
     "plot_dataset_samples", "plot_augmentation", "animate_augmentation", "plot_lr_schedule",
     "plot_training_curves", "plot_accuracy_runs", "plot_seed_bands", "plot_arm_errors",

@@ -18,6 +18,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..config import ViTConfig
 from ..flops import PARAMETER_PARTS, parameter_breakdown, vit_flops  # re-exported: chapter 8 imports them from viz
+from ..analysis import patch_cosine_similarity
 
 __all__ = [
     "plot_norm_placement",
@@ -28,6 +29,7 @@ __all__ = [
     "parameter_breakdown",
     "plot_model_cost",
     "plot_weight_sizes",
+    "plot_token_similarity_depth",
 ]
 
 _BOX_COLOURS = {"norm": "#fde68a", "attn": "#93c5fd", "mlp": "#86efac", "io": "#e5e7eb", "add": "#ffffff"}
@@ -315,4 +317,69 @@ def plot_weight_sizes(counts: Mapping[str, int], bytes_per_value: int = 4, quote
     ax.set_ylabel(f"weights on disk (MB, {8 * bytes_per_value}-bit floats)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8.5, loc="upper left")
+    return fig
+
+
+def _check_streams(streams: object, shown: object, block: object) -> dict[str, list[torch.Tensor]]:
+    """:func:`plot_token_similarity_depth`'s inputs: label -> list of (T, D) states of equal length."""
+    if not isinstance(streams, Mapping) or not streams:
+        raise ValueError(f"streams must be a non-empty dict label -> list of (T, D) token states, got {streams!r}")
+    out = {}
+    for label, states in streams.items():
+        states = list(states) if isinstance(states, (list, tuple)) else []
+        if not states or not all(isinstance(s, torch.Tensor) and s.dim() in (2, 3) for s in states):
+            raise ValueError(f"streams[{label!r}] must be a non-empty list of tensors (T, D) or (1, T, D)")
+        out[label] = [s.detach().float().cpu().reshape(-1, s.shape[-1]) for s in states]  # each (T, D)
+    depths = {len(s) for s in out.values()}
+    if len(depths) != 1:
+        raise ValueError(f"every stream must hold as many states, got lengths {sorted(depths)}")
+    if shown not in out:
+        raise ValueError(f"shown must be one of {list(out)}, got {shown!r}")
+    L = depths.pop() - 1
+    if isinstance(block, bool) or not isinstance(block, int) or not 0 <= block <= L:
+        raise ValueError(f"block must be an integer in [0, {L}], got {block!r}")
+    return out
+
+
+def plot_token_similarity_depth(
+    streams: Mapping[str, Sequence[torch.Tensor]], block: int, shown: str, num_prefix_tokens: int = 1
+) -> Figure:
+    """How alike the patch tokens are after each block, for one or more
+    versions of an encoder (e.g. with and without residual connections).
+
+    Args:
+        streams: label -> the L + 1 token states of one image, each (T, D)
+            or (1, T, D): the encoder's input, then the state after each block.
+        block: the state shown on the left (0: the input, l: after block l).
+        shown: the label whose state is shown on the left.
+        num_prefix_tokens: tokens before the patches (1: the class token), left out.
+
+    Returns:
+        A matplotlib Figure: left, the (N, N) cosine similarities of the patch
+        tokens of ``streams[shown][block]``; right, their mean (self-pairs
+        included) after every block, one curve per label.
+    """
+    streams = _check_streams(streams, shown, block)
+    sims = {k: [patch_cosine_similarity(s, num_prefix_tokens) for s in v] for k, v in streams.items()}  # (N, N) each
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10.0, 3.9), layout="constrained", gridspec_kw=dict(width_ratios=[1, 1.3]))
+    im = a.imshow(sims[shown][block].numpy(), cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
+    where = "the encoder's input" if block == 0 else f"after block {block}"
+    a.set_title(f"{shown}: {where}\ncos(token i, token j) of the patch tokens", fontsize=10)
+    a.set_xlabel("patch j")
+    a.set_ylabel("patch i")
+    fig.colorbar(im, ax=a, shrink=0.85)
+    colours = plt.get_cmap("tab10")
+    for k, (label, per_block) in enumerate(sims.items()):
+        means = [m.mean().item() for m in per_block]
+        b.plot(range(len(means)), means, marker="o", markersize=4, color=colours(k), label=label,
+               lw=2.5 if label == shown else 1.2)
+        if label == shown:
+            b.plot([block], [means[block]], "o", markersize=11, markerfacecolor="none", markeredgecolor="black")
+            b.annotate(f"{means[block]:.3f}", (block, means[block]), xytext=(-8, 9), textcoords="offset points",
+                       ha="right", fontsize=9)
+    b.set_ylim(min(0.0, *(m.mean().item() for v in sims.values() for m in v)) - 0.02, 1.02)
+    b.set_xlabel("block (0: the encoder's input)")
+    b.set_ylabel("mean cosine similarity of the patch tokens")
+    b.grid(alpha=0.3)
+    b.legend(fontsize=8.5, loc="best")
     return fig

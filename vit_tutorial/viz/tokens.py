@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from .._checks import check_positive_int
 from ..images import to_display
 from ..patches import patchify
-from ..analysis import patch_cosine_similarity
+from ..analysis import patch_cosine_similarity, patch_distance_matrix
 from ._checks import check_image, check_patch_size
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "plot_position_resize",
     "plot_pooling_comparison",
     "position_similarity",
+    "plot_patch_similarity",
 ]
 
 
@@ -444,3 +445,68 @@ def _draw_group_finals(ax, group_names: list[str], finals: Mapping[str, list[tup
             colour = plt.get_cmap("tab10")(j % 10)
             ax.errorbar([x], [last.mean()], yerr=[last.std(ddof=1)], fmt="D", color=colour, capsize=4,
                         markersize=5, label=f"{group}: last epoch, mean +- sd of {len(runs)}")
+
+
+def _check_patch(patch: object, side: int) -> tuple[int, int]:
+    """``patch`` as a (row, col) inside a side x side grid."""
+    ok = (isinstance(patch, (tuple, list)) and len(patch) == 2
+          and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < side for v in patch))
+    if not ok:
+        raise ValueError(f"patch must be a (row, col) pair inside the {side} x {side} grid, got {patch!r}")
+    return patch[0], patch[1]
+
+
+def plot_patch_similarity(
+    table: torch.Tensor,
+    patch: tuple[int, int],
+    class_token: bool = True,
+    title: str | None = None,
+    vmin: float = 0.0,
+) -> Figure:
+    """One patch's position embedding against every other patch's: the map on
+    the patch grid (one map of :func:`plot_position_similarity`, enlarged) and
+    the same similarities against the distance between the patches.
+
+    Args:
+        table: shape (T, D) or (1, T, D), patches on a square grid.
+        patch: the (row, col) of the patch, counted from 0.
+        class_token: whether row 0 is the class token's (it is left out).
+        title: the figure's title.
+        vmin: the similarity drawn darkest (the brightest is 1).
+
+    Returns:
+        A matplotlib Figure with two panels.
+    """
+    sim = position_similarity(table, class_token)  # (N, N)
+    side = _grid_side(sim.shape[0], "table")
+    r, c = _check_patch(patch, side)
+    if isinstance(vmin, bool) or not isinstance(vmin, (int, float)) or not -1.0 <= vmin < 1.0:
+        raise ValueError(f"vmin must be a number in [-1, 1), got {vmin!r}")
+    i = r * side + c
+    row = sim[i]  # (N,)
+    dist = patch_distance_matrix(side, 1)[i]  # (N,), in patches
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9.0, 3.8), layout="constrained", gridspec_kw=dict(width_ratios=[1, 1.25]))
+    im = a.imshow(row.reshape(side, side).numpy(), cmap="viridis", vmin=vmin, vmax=1, interpolation="nearest")
+    a.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="#ff2d55", linewidth=2))
+    a.set_xticks(range(0, side, max(1, side // 7)))  # whole patch numbers, 0-based
+    a.set_yticks(range(0, side, max(1, side // 7)))
+    a.set_xlabel("patch column (from 0)")
+    a.set_ylabel("patch row (from 0)")
+    a.set_title(f"cos(e(patch {r}, {c}), e(every patch))", fontsize=10)
+    fig.colorbar(im, ax=a, shrink=0.85)
+    others = torch.arange(row.shape[0]) != i
+    same_line = (torch.arange(row.shape[0]) // side == r) | (torch.arange(row.shape[0]) % side == c)
+    for mask, colour, label in ((others & ~same_line, "#6b7280", "other patches"),
+                                (others & same_line, "#f59e0b", f"same row {r} or column {c}")):
+        b.scatter(dist[mask].numpy(), row[mask].numpy(), s=12, alpha=0.7, color=colour, label=label)
+    levels = torch.unique(dist[others])
+    b.plot(levels.numpy(), [row[others & (dist == d)].mean().item() for d in levels], color="black", lw=1.2,
+           label="mean at each distance")
+    b.axhline(0, color="0.5", lw=0.6)
+    b.set_xlabel("distance from the patch (in patches)")
+    b.set_ylabel("cosine similarity")
+    b.set_ylim(min(vmin, float(row.min())) - 0.05, 1.02)
+    b.grid(alpha=0.3)
+    b.legend(fontsize=8, loc="best")
+    fig.suptitle(title or f"Position embedding similarity of patch ({r}, {c}), {side} x {side} grid", fontsize=11)
+    return fig

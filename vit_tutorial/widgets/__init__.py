@@ -15,8 +15,16 @@ from .after_vit import (
 )
 from .analysis import attention_explorer
 from .attention import head_attention_explorer, HeadAttentionExplorer
+from .model import cost_explorer, CostExplorer, loss_explorer, LossExplorer, residual_explorer, ResidualExplorer
 from .patches import patch_explorer, PatchExplorer
 from .problems import resolution_explorer
+from .tokens import (
+    CLASS_TOKEN_STARTS,
+    class_token_explorer,
+    ClassTokenExplorer,
+    position_similarity_explorer,
+    PositionSimilarityExplorer,
+)
 from .training import augmentation_explorer, AugmentationExplorer, schedule_explorer, ScheduleExplorer
 
 __all__ = [
@@ -26,10 +34,15 @@ __all__ = [
     "attention_explorer",
     # attention
     "HeadAttentionExplorer", "head_attention_explorer",
+    # model
+    "ResidualExplorer", "residual_explorer", "LossExplorer", "loss_explorer", "CostExplorer", "cost_explorer",
     # patches
     "PatchExplorer", "patch_explorer",
     # problems
     "resolution_explorer",
+    # tokens
+    "ClassTokenExplorer", "class_token_explorer", "PositionSimilarityExplorer", "position_similarity_explorer",
+    "CLASS_TOKEN_STARTS",
     # training
     "ScheduleExplorer", "schedule_explorer", "AugmentationExplorer", "augmentation_explorer",
 ]
