@@ -1,16 +1,18 @@
-"""Chapters 3-4: the class-token and position-similarity explorers, and the figure behind the second."""
+"""Chapters 2-4: the filter, class-token and position-similarity explorers, and the figures behind the first and last."""
 import matplotlib.pyplot as plt
 import pytest
 import torch
 from matplotlib.figure import Figure
 
-from vit_tutorial import LearnedPositionEmbedding, sincos_2d_position_embedding
-from vit_tutorial.viz import plot_patch_similarity
+from vit_tutorial import LearnedPositionEmbedding, PatchEmbedding, sincos_2d_position_embedding
+from vit_tutorial.viz import plot_filter_response, plot_patch_similarity
 from vit_tutorial.widgets import (
     CLASS_TOKEN_STARTS,
     ClassTokenExplorer,
+    FilterExplorer,
     PositionSimilarityExplorer,
     class_token_explorer,
+    filter_explorer,
     position_similarity_explorer,
 )
 
@@ -97,3 +99,46 @@ def test_position_explorer_follows_the_controls():
 def test_position_explorer_bad_input(tables_, patch, match):
     with pytest.raises(ValueError, match=match):
         PositionSimilarityExplorer(tables() if tables_ is None else tables_, patch)
+
+
+def test_plot_filter_response_draws_entry_d_of_every_token():
+    torch.manual_seed(0)
+    embed = PatchEmbedding(3, 6, 8)
+    image = torch.rand(3, 32, 48)
+    with torch.no_grad():
+        tokens = embed(image[None])[0]  # (N, D) = (24, 6)
+    fig = plot_filter_response(image, embed.proj.weight, tokens, 4)
+    assert isinstance(fig, Figure) and len(fig.axes) == 4  # photo, filter, map, colourbar
+    drawn = torch.tensor(fig.axes[2].images[0].get_array())
+    assert drawn.shape == (4, 6) and torch.allclose(drawn.flatten(), tokens[:, 4])
+    with pytest.raises(ValueError, match=r"filter must be an index in \[0, 6\)"):
+        plot_filter_response(image, embed.proj.weight, tokens, 6)
+    with pytest.raises(ValueError, match=r"tokens of shape \(24, 6\)"):
+        plot_filter_response(image, embed.proj.weight, tokens[:5], 0)
+
+
+def test_filter_explorer_follows_the_controls():
+    torch.manual_seed(0)
+    e = filter_explorer({"wide": PatchEmbedding(3, 12, 16), "narrow": PatchEmbedding(3, 4, 32)}, photos=("coffee", "chelsea"),
+                        filter=10)
+    assert isinstance(e, FilterExplorer) and e.filter.max == 11 and e.picture.value[:4] == b"\x89PNG"
+    first = e.picture.value
+    e.filter.value = 2
+    second = e.picture.value
+    e.photo.value = "chelsea"
+    assert len({first, second, e.picture.value}) == 3
+    e.filter.value = 9
+    e.embedding.value = "narrow"  # D = 4: the slider shrinks and the filter is clipped
+    assert (e.filter.max, e.filter.value) == (3, 3)
+    assert repr(e) == "FilterExplorer(embedding='narrow', photo='chelsea', filter=3)"
+    assert plt.get_fignums() == []
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(embeddings={}), "non-empty dict"), (dict(embeddings={"x": torch.nn.Conv2d(3, 4, 16)}), "PatchEmbedding"),
+    (dict(embeddings={"grey": PatchEmbedding(1, 4, 16)}), "3 channels"), (dict(filter=4), r"\[0, 4\)"),
+    (dict(photos=("nope",)), "photos"),
+])
+def test_filter_explorer_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        FilterExplorer(**{"embeddings": {"e": PatchEmbedding(3, 4, 16)}, **kwargs})

@@ -85,6 +85,7 @@ from .problems import (
 )
 from .tokens import (
     plot_agreement,
+    plot_filter_response,
     plot_patch_embedding,
     plot_patch_similarity,
     plot_pooling_comparison,
@@ -137,6 +138,7 @@ __all__ = [
     # tokens
     "plot_patch_embedding", "plot_agreement", "plot_token_sequence", "plot_position_similarity",
     "plot_position_resize", "plot_pooling_comparison", "position_similarity", "plot_patch_similarity",
+    "plot_filter_response",
     # training
     "plot_dataset_samples", "plot_augmentation", "animate_augmentation", "plot_lr_schedule",
     "plot_training_curves", "plot_accuracy_runs", "plot_seed_bands", "plot_arm_errors",

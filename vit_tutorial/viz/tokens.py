@@ -29,6 +29,7 @@ __all__ = [
     "plot_pooling_comparison",
     "position_similarity",
     "plot_patch_similarity",
+    "plot_filter_response",
 ]
 
 
@@ -509,4 +510,51 @@ def plot_patch_similarity(
     b.grid(alpha=0.3)
     b.legend(fontsize=8, loc="best")
     fig.suptitle(title or f"Position embedding similarity of patch ({r}, {c}), {side} x {side} grid", fontsize=11)
+    return fig
+
+
+def plot_filter_response(image: torch.Tensor, weight: torch.Tensor, tokens: torch.Tensor, filter: int) -> Figure:
+    """One filter of a patch embedding and its entry in every token, laid on the patch grid.
+
+    Args:
+        image: the photo, shape (C, H, W), C = 1 or 3, values in [0, 1].
+        weight: the conv kernel, shape (D, C, P, P).
+        tokens: the photo's tokens, shape (N, D), N = (H/P)(W/P), in row-major patch order.
+        filter: the index d of the filter.
+
+    Returns:
+        A matplotlib Figure with three panels: the photo with its patch grid,
+        filter d (mid-grey is 0), and z[d] of every patch.
+    """
+    image = check_image(image)
+    weight = _tensor(weight, "weight", "(D, C, P, P)", 4)
+    tokens = _tensor(tokens, "tokens", "(N, D)", 2)
+    D, C, P, _ = weight.shape
+    P = check_patch_size(image, P)
+    rows, cols = image.shape[1] // P, image.shape[2] // P
+    if C != image.shape[0] or tuple(tokens.shape) != (rows * cols, D):
+        raise ValueError(f"expected weight with C = {image.shape[0]} channels and tokens of shape ({rows * cols}, {D}) "
+                         f"for a {tuple(image.shape)} image with P = {P}; got weight {tuple(weight.shape)}, "
+                         f"tokens {tuple(tokens.shape)}")
+    if isinstance(filter, bool) or not isinstance(filter, int) or not 0 <= filter < D:
+        raise ValueError(f"filter must be an index in [0, {D}), got {filter!r}")
+    grey = "gray" if C == 1 else None
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(10.0, 3.6), layout="constrained",
+                                  gridspec_kw=dict(width_ratios=[1, 0.8, 1.2]))
+    a.imshow(to_display(image.clamp(0, 1)), cmap=grey, vmin=0, vmax=1)
+    for k in range(1, rows):
+        a.axhline(k * P - 0.5, color="white", lw=0.4, alpha=0.6)
+    for k in range(1, cols):
+        a.axvline(k * P - 0.5, color="white", lw=0.4, alpha=0.6)
+    a.set_title(f"the photo, {rows} x {cols} patches of {P} x {P}", fontsize=10)
+    b.imshow(_filter_image(weight[filter]), cmap=grey, vmin=0, vmax=1, interpolation="nearest")
+    b.set_title(f"filter {filter} of D = {D}\n({C}x{P}x{P} weights, grey = 0)", fontsize=10)
+    z = tokens[:, filter].reshape(rows, cols)  # (H/P, W/P): entry d of every token
+    scale = z.abs().max().clamp_min(1e-12).item()
+    im = c.imshow(z.numpy(), cmap="RdBu_r", vmin=-scale, vmax=scale, interpolation="nearest")
+    c.set_title(f"z[{filter}] of every token, on the patch grid", fontsize=10)
+    fig.colorbar(im, ax=c, shrink=0.85)
+    for ax in (a, b, c):
+        ax.set_xticks([])
+        ax.set_yticks([])
     return fig

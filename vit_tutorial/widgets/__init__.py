@@ -22,6 +22,8 @@ from .tokens import (
     CLASS_TOKEN_STARTS,
     class_token_explorer,
     ClassTokenExplorer,
+    filter_explorer,
+    FilterExplorer,
     position_similarity_explorer,
     PositionSimilarityExplorer,
 )
@@ -41,7 +43,7 @@ __all__ = [
     # problems
     "resolution_explorer",
     # tokens
-    "ClassTokenExplorer", "class_token_explorer", "PositionSimilarityExplorer", "position_similarity_explorer",
+    "FilterExplorer", "filter_explorer", "ClassTokenExplorer", "class_token_explorer", "PositionSimilarityExplorer", "position_similarity_explorer",
     "CLASS_TOKEN_STARTS",
     # training
     "ScheduleExplorer", "schedule_explorer", "AugmentationExplorer", "augmentation_explorer",

@@ -1,5 +1,8 @@
 """Explorers for chapters 2-4: from patches to tokens.
 
+* :class:`FilterExplorer` (chapter 2): pick a patch embedding, a photo and a
+  filter, see the filter and its entry in every token; a thin wrapper over
+  :func:`vit_tutorial.viz.plot_filter_response`.
 * :class:`ClassTokenExplorer` (chapter 3): a photo's token sequence with the
   class token prepended, for three ways of starting the token; a thin wrapper
   over :func:`vit_tutorial.viz.plot_token_sequence`.
@@ -19,10 +22,10 @@ from ..embedding import PatchEmbedding
 from ..images import PHOTOS, load_photo
 from ..position import ClassToken
 from ..viz.patches import figure_to_png, patch_sizes_dividing
-from ..viz.tokens import plot_patch_similarity, plot_token_sequence, position_similarity
+from ..viz.tokens import plot_filter_response, plot_patch_similarity, plot_token_sequence, position_similarity
 from ._layout import DPI, picture
 
-__all__ = ["ClassTokenExplorer", "class_token_explorer", "PositionSimilarityExplorer", "position_similarity_explorer",
+__all__ = ["FilterExplorer", "filter_explorer", "ClassTokenExplorer", "class_token_explorer", "PositionSimilarityExplorer", "position_similarity_explorer",
            "CLASS_TOKEN_STARTS"]
 
 #: The class-token starts :class:`ClassTokenExplorer` offers: menu label -> the source it follows.
@@ -189,3 +192,78 @@ def position_similarity_explorer(tables: Mapping[str, torch.Tensor], patch: tupl
                                  vmin: float = 0.0) -> PositionSimilarityExplorer:
     """Build a :class:`PositionSimilarityExplorer` (display it as a cell's last value)."""
     return PositionSimilarityExplorer(tables, patch, vmin)
+
+
+class FilterExplorer(widgets.VBox):
+    """A patch embedding, a photo and a filter index above the filter and its
+    entry in every token of the photo (chapter 2).
+
+    Args:
+        embeddings: label -> a :class:`~vit_tutorial.embedding.PatchEmbedding`
+            (a conv with kernel = stride = P) for 3-channel images.
+        photos: names of bundled photos (see :data:`vit_tutorial.images.PHOTOS`).
+        filter: the index d shown first.
+        image_size: H = W of the photos; every embedding's P must divide it.
+        dpi: resolution of the picture.
+    """
+
+    def __init__(self, embeddings: Mapping[str, PatchEmbedding], photos: Sequence[str] = ("astronaut", "coffee"),
+                 filter: int = 0, image_size: int = 224, dpi: int = DPI) -> None:
+        if (not isinstance(embeddings, Mapping) or not embeddings
+                or not all(isinstance(m, PatchEmbedding) for m in embeddings.values())):
+            raise ValueError(f"embeddings must be a non-empty dict label -> PatchEmbedding, got {embeddings!r}")
+        photos = _check_photos(photos)
+        self.image_size = check_positive_int(image_size, "image_size")
+        for label, m in embeddings.items():
+            if m.proj.in_channels != 3 or image_size % m.patch_size:
+                raise ValueError(f"embeddings[{label!r}] must take 3 channels with a P that divides {image_size}, got "
+                                 f"{m.proj.in_channels} channels and P = {m.patch_size}")
+        first = next(iter(embeddings.values()))
+        if isinstance(filter, bool) or not isinstance(filter, int) or not 0 <= filter < first.proj.out_channels:
+            raise ValueError(f"filter must be an index in [0, {first.proj.out_channels}), got {filter!r}")
+        self.embeddings, self.dpi = dict(embeddings), check_positive_int(dpi, "dpi")
+        self._tokens: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._quiet = False
+        self.embedding = widgets.Dropdown(options=list(embeddings), description="embedding",
+                                          style={"description_width": "initial"}, layout=widgets.Layout(width="400px"))
+        self.photo = widgets.Dropdown(options=photos, value=photos[0], description="photo")
+        self.filter = widgets.IntSlider(value=filter, min=0, max=first.proj.out_channels - 1, description="filter d",
+                                        **_WIDE)
+        self.picture = picture()
+        super().__init__([widgets.HBox([self.embedding, self.photo]), self.filter, self.picture])
+        self.embedding.observe(self._new_embedding, names="value")
+        for w in (self.photo, self.filter):
+            w.observe(self.update, names="value")
+        self.update()
+
+    def __repr__(self) -> str:  # short and stable: the text shown where widgets cannot render
+        return f"FilterExplorer(embedding={self.embedding.value!r}, photo={self.photo.value!r}, filter={self.filter.value})"
+
+    def tokens(self, label: str, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(photo (C, H, W), its tokens (N, D)) for an embedding and a photo (cached)."""
+        if (label, name) not in self._tokens:
+            image = load_photo(name, self.image_size)
+            with torch.no_grad():
+                self._tokens[label, name] = image, self.embeddings[label](image[None])[0]  # (N, D)
+        return self._tokens[label, name]
+
+    def _new_embedding(self, change: object = None) -> None:
+        """Fit the filter slider to the chosen embedding's D, then redraw once."""
+        self._quiet = True
+        self.filter.max = self.embeddings[self.embedding.value].proj.out_channels - 1  # clips the value
+        self._quiet = False
+        self.update()
+
+    def update(self, change: object = None) -> None:
+        """Redraw the picture for the current embedding, photo and filter."""
+        if self._quiet:
+            return
+        image, tokens = self.tokens(self.embedding.value, self.photo.value)
+        weight = self.embeddings[self.embedding.value].proj.weight
+        self.picture.value = figure_to_png(plot_filter_response(image, weight, tokens, self.filter.value), self.dpi)
+
+
+def filter_explorer(embeddings: Mapping[str, PatchEmbedding], photos: Sequence[str] = ("astronaut", "coffee"),
+                    filter: int = 0) -> FilterExplorer:
+    """Build a :class:`FilterExplorer` (display it as a cell's last value)."""
+    return FilterExplorer(embeddings, photos, filter)
