@@ -1,28 +1,34 @@
-"""How fast does the chapter's ViT reach 98 % on MNIST-5k, and how does a CNN compare?
+"""How far does the chapter's ViT get on MNIST-5k, and how does a CNN compare?
 
-    python benchmarks/train_mnist.py                 # the chapter's ViT (via the CLI) and the CNN
+    python benchmarks/train_mnist.py --target        # THE 98 % TARGET, measured as chapter 9 measures it
+    python benchmarks/train_mnist.py --target --arm vit --seeds 0   # one seed of one arm
+    python benchmarks/train_mnist.py                 # timings: the chapter's ViT (via the CLI) and the CNN
     python benchmarks/train_mnist.py --nproc 2 --threads 1 --skip-cnn   # the ViT under torchrun, 2 processes x 1 thread
     python benchmarks/train_mnist.py --threads 2 --skip-cnn --epochs 2  # time 2 epochs, 1 process x 2 threads
-    python benchmarks/train_mnist.py --tune          # the tuning grid (long: ~1 h on 2 quiet cores)
-    python benchmarks/train_mnist.py --tune p7 p4    # some of its rows
+    python benchmarks/train_mnist.py --tune          # the old tuning grid (scored on the TEST split; history only)
     python benchmarks/train_mnist.py --quick         # checks that the script works (seconds)
 
-The target (issue 5): at least 98.0 % test accuracy on the fixed 1,000-image
-test split of MNIST-5k after at most 60 s of training on 2 CPU cores.
+The target (issue 17, chapter 9): at least 98.0 % test accuracy on MNIST-5k's
+fixed 1,000 test digits, as the **mean of 3 seeds**, with the recipe **chosen
+on the validation split**, within **60 CPU seconds of one thread** spent in
+``fit`` (``time.process_time``, the per-epoch validation pass included).
 
-* ``chapter``: the exact command of the README / chapter 9 that produced the
-  bundled checkpoint, run in a fresh folder; ``train_seconds`` is what the CLI
-  measured (the epochs, evaluation included; not Python's start-up).
-* ``cnn``: :class:`vit_tutorial.baselines.SmallCNN` (width 16, about the
-  same CPU time per epoch as the ViT) trained by the same
-  :func:`~vit_tutorial.train.fit` on the same split with exactly the same
-  recipe (the ``TrainConfig`` the chapter's run recorded).
-* ``tuning``: what was tried on the way to the chapter's recipe. Each row
-  trains with :func:`~vit_tutorial.train.fit` in this process with ONE thread
-  and records test accuracy after every epoch and the CPU seconds per epoch
-  (``time.process_time``), which a busy machine inflates much less than wall
-  time. On 2 quiet cores, wall time per epoch is roughly this CPU time
-  divided by 1.3-1.8.
+* ``--target`` measures exactly that, with the experiment's own code, so the
+  benchmark and chapter 9 agree: it applies chapter 9's selection rule
+  (:func:`vit_tutorial.stats.select_on_validation`, incumbent ``vit``) to the
+  shipped ``recipe_validation`` result, trains the chosen arm and the CNN with
+  ``experiments/recipe_validation.py``'s ``run`` (3,500 training digits, the 500
+  validation digits scored every epoch, the test digits once) for seeds 0 1 2
+  on one thread, and stores the verdict as ``target_check``. No test times it.
+* ``chapter``: the exact command of the README / chapter 9, run in a fresh
+  folder (today's CLI holds out the 500 validation digits; the stored runs
+  predate that and trained on all 4,000 non-test digits); ``train_seconds`` is
+  what the CLI measured. These are timings for the appendix, not the target.
+* ``cnn``: :class:`vit_tutorial.baselines.SmallCNN` (width 16) trained by the
+  same :func:`~vit_tutorial.train.fit` with exactly the same recipe.
+* ``tuning``: what an earlier edition tried on the way to the recipe. Those
+  rows were scored on the TEST split (that edition had no validation split),
+  so chapter 9 does not quote them; they are kept as history.
 
 Results go to ``vit_tutorial/results/train_mnist.json`` (package data; tuning
 rows and runs are merged into the existing file, so the grid can be run in
@@ -57,6 +63,10 @@ from vit_tutorial.data import load_dataset  # noqa: E402
 from vit_tutorial.train import BUNDLED_CHECKPOINT, TrainConfig, fit, init_position_embedding  # noqa: E402
 
 RESULT = REPO / "vit_tutorial" / "results" / "train_mnist.json"
+
+#: The target, worded as chapter 9 states it (``--target`` measures it).
+TARGET_DEFINITION = ("test accuracy >= 0.98 on MNIST-5k's 1,000 test digits, mean of 3 seeds, recipe chosen on the "
+                     "validation split (chapter 9's rule), within 60 CPU seconds of one thread in fit")
 
 #: The chapter's command (README, chapter 9): it produced vit_tutorial/checkpoints/vit-tiny-mnist5k.
 CHAPTER_ARGS = ["--dataset", "mnist5k", "--preset", "ViT-Tiny", "--set", "patch_size=7", "--pos-init-std", "0.5",
@@ -234,6 +244,72 @@ def run_tuning_row(name: str, quick: bool) -> dict:
     }
 
 
+def run_target(arm: str | None, seeds: list[int], quick: bool) -> dict:
+    """The 98 % target as chapter 9 measures it, with ``experiments/recipe_validation.py``'s own code.
+
+    Args:
+        arm: the ViT arm to train; ``None`` applies chapter 9's selection rule to the
+            shipped ``recipe_validation`` result (validation accuracy only).
+        seeds: the seeds (the target is the mean of 3).
+        quick: tiny runs that only check the code path.
+
+    Returns:
+        The ``target_check`` record: the choice, per-seed rows of the ViT and the CNN, the verdict.
+    """
+    sys.path.insert(0, str(REPO / "experiments"))
+    import recipe_validation as rv  # the experiment chapter 9 reads
+
+    from vit_tutorial.results import load
+    from vit_tutorial.stats import binomial_se, mean_sd, select_on_validation
+
+    torch.set_num_threads(1)
+    shipped = load("recipe_validation")
+    choice = None
+    if arm is None:
+        in_budget = shipped["settings"].get("in_budget_arms", list(rv.IN_BUDGET))
+        val: dict[str, list[float]] = {}
+        for r in shipped["rows"]:
+            if r["arm"] in in_budget:
+                val.setdefault(r["arm"], []).append(r["val_accuracy"])
+        complete = {a: v for a, v in val.items() if len(v) >= 3}
+        n_val = next(r["val_images"] for r in shipped["rows"])
+        choice = select_on_validation(complete, "vit", n_val)
+        arm = choice.chosen
+    if arm not in rv.ARMS:
+        raise SystemExit(f"unknown arm {arm!r}; known: {', '.join(rv.ARMS)}")
+    rows = {"vit": [], "cnn": []}
+    for seed in seeds:
+        for key, name in (("vit", arm), ("cnn", "cnn")):
+            print(f"target: {name} seed {seed} ...", flush=True)
+            row = rv.run(name, seed, quick)
+            row.pop("pos_table", None)
+            rows[key].append(row)
+            print(f"    test {row['test_accuracy']:.3f}, val {row['val_accuracy']:.3f}, {row['cpu_seconds']:.0f} cpu s",
+                  flush=True)
+
+    def summary(rs: list[dict]) -> dict:
+        test = [r["test_accuracy"] for r in rs]
+        cpu = [r["cpu_seconds"] for r in rs]
+        out = {"seeds": [r["seed"] for r in rs], "test_accuracy_mean": sum(test) / len(test),
+               "cpu_seconds_mean": sum(cpu) / len(cpu),
+               "test_binomial_se": binomial_se(sum(test) / len(test), rs[0]["test_images"])}
+        if len(rs) > 1:
+            out["test_accuracy_sd"] = mean_sd(test).sd
+        return out
+
+    vit, cnn = summary(rows["vit"]), summary(rows["cnn"])
+    reached = (len(seeds) >= 3 and vit["test_accuracy_mean"] >= rv.TARGET
+               and vit["cpu_seconds_mean"] <= rv.BUDGET_CPU_S)
+    return {
+        "timestamp": timestamp(), "machine": {**machine_info("cpu"), "torch_threads": 1},
+        "definition": TARGET_DEFINITION, "target_test_accuracy": rv.TARGET, "budget_cpu_s": rv.BUDGET_CPU_S,
+        "selection_rule": rv.SELECTION_RULE,
+        "choice": None if choice is None else choice._asdict(), "arm": arm,
+        "vit": vit, "cnn": cnn, "reached": reached,
+        "rows": rows["vit"] + rows["cnn"],
+    }
+
+
 COLUMNS = [
     ("name", "run", ""), ("parameters", "params", ","), ("epochs", "epochs", "d"),
     ("test_accuracy", "test acc", ".4f"), ("train_seconds", "train s", ".1f"),
@@ -261,6 +337,10 @@ def main() -> None:
                    help="only the CNN (with the recipe recorded in the bundled checkpoint's metrics.json)")
     p.add_argument("--tune", nargs="*", default=None, metavar="ROW",
                    help=f"run the tuning grid (all rows, or the named ones: {', '.join(TUNING)})")
+    p.add_argument("--target", action="store_true",
+                   help="measure the 98 %% target as chapter 9 does (recipe chosen on validation, 3 seeds, 1 thread)")
+    p.add_argument("--arm", default=None, help="with --target: train this arm instead of the rule's choice")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="with --target: seeds (default 0 1 2)")
     p.add_argument("--quick", action="store_true", help="tiny runs that only check the script works; writes nothing")
     p.add_argument("--out", type=Path, default=RESULT.parent, help=f"results folder (default {RESULT.parent})")
     p.add_argument("--overwrite", action="store_true",
@@ -274,9 +354,17 @@ def main() -> None:
     result_file = args.out / RESULT.name
     doc = json.loads(result_file.read_text()) if result_file.is_file() else {}
     doc.setdefault("benchmark", "train_mnist")
-    doc["target"] = "test accuracy >= 0.98 on MNIST-5k's 1,000 test images in <= 60 s of training on 2 CPU cores"
+    doc["target"] = TARGET_DEFINITION
 
-    if args.tune is not None:
+    if args.target:
+        check = run_target(args.arm, args.seeds, args.quick)
+        v, c = check["vit"], check["cnn"]
+        print(f"\nViT ({check['arm']}): test {100 * v['test_accuracy_mean']:.1f} % (mean of {len(v['seeds'])} seeds), "
+              f"{v['cpu_seconds_mean']:.0f} cpu s per run; CNN: test {100 * c['test_accuracy_mean']:.1f} %, "
+              f"{c['cpu_seconds_mean']:.0f} cpu s")
+        print(f"target ({TARGET_DEFINITION}): {'reached' if check['reached'] else 'not reached'}")
+        doc["target_check"] = check
+    elif args.tune is not None:
         names = args.tune or list(TUNING)
         unknown = [n for n in names if n not in TUNING]
         if unknown:

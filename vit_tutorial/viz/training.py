@@ -493,7 +493,8 @@ def plot_arm_errors(
     """
     if not isinstance(arms, Mapping) or not arms:
         raise ValueError(f"arms must be a non-empty dict label -> accuracies, got {type(arms).__name__}")
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.2 * len(arms) + 1.5), 3.6))
+    many = len(arms) > 6  # narrower bars and slanted labels, so that a long sweep still fits a page
+    fig, ax = plt.subplots(figsize=(min(11.0, max(4.5, (0.7 if many else 1.2) * len(arms) + 1.5)), 3.6))
     for i, (label, accs) in enumerate(arms.items()):
         err = 100 * (1 - _per_seed(accs, f"arms[{label!r}]")[0])
         sd = err.std(ddof=1) if err.size > 1 else 0.0
@@ -501,7 +502,7 @@ def plot_arm_errors(
         ax.scatter(np.full(err.size, i) + np.linspace(-0.15, 0.15, err.size), err, color="k", s=10, zorder=3)
         if se is not None and label in se:
             ax.errorbar(i + 0.32, err.mean(), yerr=100 * se[label], color="0.5", capsize=3, lw=1)
-    ax.set_xticks(range(len(arms)), list(arms), fontsize=8)
+    ax.set_xticks(range(len(arms)), list(arms), fontsize=8, rotation=35 if many else 0, ha="right" if many else "center")
     ax.set_ylim(0, None)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, axis="y")
