@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 import vit_tutorial as vt
+from vit_tutorial.flops import vit_flops
 from vit_tutorial.viz import plot_token_similarity_depth
 from vit_tutorial.widgets import (
     CostExplorer,
@@ -97,7 +98,7 @@ def test_cost_explorer_follows_the_controls():
     first = e.picture.value
     e.image_size.value = 384
     assert "N = <b>576</b>" in e.summary.value and e.picture.value != first
-    total = vt.flops.vit_flops(vt.vit_config("ViT-B/16", image_size=384))["total"]
+    total = vit_flops(vt.vit_config("ViT-B/16", image_size=384))["total"]
     assert f"<b>{total / 1e9:,.1f}</b> GFLOPs" in e.summary.value
     e.patch_size.value = 14  # the image sizes follow P; the nearest one to 384 is kept
     assert e.image_size.value == 378 and all(s % 14 == 0 for s in e.image_size.options)

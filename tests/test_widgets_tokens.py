@@ -44,6 +44,7 @@ def test_class_token_explorer_leaves_the_random_numbers_alone():
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(photos=("nope",)), "photos"), (dict(patch_size=5), "patch_size"), (dict(dim=0), "dim"),
+    (dict(start="ones"), "start must be one of"),
 ])
 def test_class_token_explorer_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):

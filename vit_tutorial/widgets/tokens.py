@@ -57,12 +57,15 @@ class ClassTokenExplorer(widgets.VBox):
         image_size: H = W of the photos.
         patch_size: the P shown first; must divide ``image_size``.
         dim: D, the width of the tokens.
+        start: the class-token start shown first, a key of :data:`CLASS_TOKEN_STARTS`.
         dpi: resolution of the picture.
     """
 
     def __init__(self, photos: Sequence[str] = ("astronaut", "coffee"), image_size: int = 224, patch_size: int = 16,
-                 dim: int = 768, dpi: int = DPI) -> None:
+                 dim: int = 768, start: str = "normal, std 0.02, cut at 2 std", dpi: int = DPI) -> None:
         photos = _check_photos(photos)
+        if start not in CLASS_TOKEN_STARTS:
+            raise ValueError(f"start must be one of {list(CLASS_TOKEN_STARTS)}, got {start!r}")
         check_positive_int(image_size, "image_size")
         sizes = [p for p in (8, 14, 16, 28, 32, 56) if p in patch_sizes_dividing(image_size, 2, image_size // 2)]
         if patch_size not in sizes:
@@ -73,7 +76,7 @@ class ClassTokenExplorer(widgets.VBox):
         self._tokens: dict[tuple[str, int], torch.Tensor] = {}
         self.photo = widgets.Dropdown(options=photos, value=photos[0], description="photo")
         self.patch_size = widgets.SelectionSlider(options=sizes, value=patch_size, description="patch size P", **_WIDE)
-        self.start = widgets.Dropdown(options=list(CLASS_TOKEN_STARTS), value="normal, std 0.02, cut at 2 std",
+        self.start = widgets.Dropdown(options=list(CLASS_TOKEN_STARTS), value=start,
                                       description="class token start", style={"description_width": "initial"},
                                       layout=widgets.Layout(width="360px"))
         self.shown = widgets.IntSlider(value=8, min=2, max=12, description="tokens drawn", **_WIDE)
@@ -125,10 +128,10 @@ class ClassTokenExplorer(widgets.VBox):
         self.picture.value = figure_to_png(fig, self.dpi)
 
 
-def class_token_explorer(photos: Sequence[str] = ("astronaut", "coffee"), patch_size: int = 16,
-                         dim: int = 768) -> ClassTokenExplorer:
+def class_token_explorer(photos: Sequence[str] = ("astronaut", "coffee"), patch_size: int = 16, dim: int = 768,
+                         start: str = "normal, std 0.02, cut at 2 std") -> ClassTokenExplorer:
     """Build a :class:`ClassTokenExplorer` (display it as a cell's last value)."""
-    return ClassTokenExplorer(photos, 224, patch_size, dim)
+    return ClassTokenExplorer(photos, 224, patch_size, dim, start)
 
 
 class PositionSimilarityExplorer(widgets.VBox):
