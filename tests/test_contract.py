@@ -6,7 +6,11 @@ same input gives the same output twice, with dropout switched on in
 training). Plus the timm interop checked against key names recorded once
 from real timm (``tests/data/``), not against our own mapping.
 """
+import ast
+import importlib
+import inspect
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -99,11 +103,6 @@ def test_timm_state_dict_from_the_recorded_key_list_loads():
 
 
 # ---------------------------------------------------------------- the public surface
-
-import ast  # noqa: E402
-import importlib  # noqa: E402
-import inspect  # noqa: E402
-import re  # noqa: E402
 
 PACKAGE = Path(vt.__file__).parent
 SUBPACKAGES = ["viz", "widgets", "exercises", "variants", "training"]
