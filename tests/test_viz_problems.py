@@ -121,6 +121,32 @@ def test_layer_similarity_and_resolution_figures():
             for m in ("a", "b") for mode in ("resize", "pad") for s in (28, 56)]
     fig = vp.plot_resolution_transfer(rows)
     assert len(fig.axes) == 2
+    assert len(fig.legends) == 1 and fig.axes[0].get_legend() is None  # under the panels
+
+
+def test_resolution_transfer_draws_seed_bands_and_two_size_models_as_points():
+    from matplotlib.collections import PolyCollection
+
+    rows = [{"model": "a", "mode": "resize", "size": s, "seed": k, "test_accuracy": 0.5 + 0.1 * k}
+            for s in (20, 28, 36) for k in range(3)]
+    rows += [{"model": "b", "mode": "resize", "size": s, "seed": k, "test_accuracy": 0.4} for s in (28, 56) for k in range(3)]
+    ax = vp.plot_resolution_transfer(rows).axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1  # the three-size model's band of one sd; the two-size model has error bars instead
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "a (3 seeds)")
+    assert np.allclose(line.get_ydata(), 60.0) and line.get_linestyle() == "-"
+    assert [c.get_label() for c in ax.containers] == ["b (3 seeds)"]  # points with error bars, no line
+    assert ax.containers[0].lines[0].get_linestyle() == "None"
+
+
+def test_plot_locality_draws_errors_from_zero_over_seeds():
+    rows = [{"patch_size": P, "kind": k, "tokens": (28 // P) ** 2, "seed": s, "test_accuracy": a - 0.01 * s}
+            for k, a in (("patch embedding", 0.96), ("conv stem", 0.98)) for P in (4, 7) for s in range(3)]
+    ax = vp.plot_locality(rows).axes[0]
+    assert ax.get_ylim()[0] == 0 and "error" in ax.get_ylabel()
+    assert any("3 seeds" in t for t in ax.get_legend_handles_labels()[1])
+    means = sorted(round(float(y), 6) for ln in ax.get_lines() for y in ln.get_ydata() if ln.get_linestyle() == "-")
+    assert means == [3.0, 3.0, 5.0, 5.0]  # 100 * (1 - mean accuracy)
 
 
 def test_reach_diagrams_agree_with_the_window_code():

@@ -109,8 +109,10 @@ def plot_data_hunger(rows: Sequence[Mapping], title: str | None = None) -> Figur
 
 
 def plot_locality(rows: Sequence[Mapping]) -> Figure:
-    """Test accuracy against the patch size P, for the plain patch embedding
-    and the conv stem, with the number of tokens N under each P.
+    """Test **error** (%, axis from zero) against the patch size P, for the
+    plain patch embedding and the conv stem, with the number of tokens N
+    under each P: the mean over seeds, an error bar of one standard deviation
+    where there are several, and every seed as a small dot.
 
     Args:
         rows: rows of ``locality.json`` (keys ``patch_size``, ``kind``,
@@ -122,28 +124,33 @@ def plot_locality(rows: Sequence[Mapping]) -> Figure:
     sizes = sorted({s["patch_size"] for s in stats})
     tokens = {s["patch_size"]: s["tokens"] for s in stats}
     pos = {P: i for i, P in enumerate(sizes)}
-    best = {}  # the highest mean at each P: its label goes above the point, the others' below
+    worst = {}  # the highest error at each P: its label goes above the point, the others' below
     for s in stats:
-        best[s["patch_size"]] = max(best.get(s["patch_size"], -1.0), s["mean"])
+        worst[s["patch_size"]] = max(worst.get(s["patch_size"], -1.0), 1 - s["mean"])
     fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
     for i, k in enumerate(kinds):
-        pts = sorted((s["patch_size"], 100 * s["mean"], 100 * s["std"]) for s in stats if s["kind"] == k)
-        P, y, e = (np.array(v) for v in zip(*pts))
-        x = np.array([pos[p] for p in P])
+        pts = sorted((s["patch_size"], 100 * (1 - s["mean"]), 100 * s["std"], s["runs"]) for s in stats
+                     if s["kind"] == k)
+        P, y, e, n = (np.array(v) for v in zip(*pts))
+        x = np.array([pos[p] for p in P]) + (i - (len(kinds) - 1) / 2) * 0.06  # side by side, not on top
         colour = _COLOURS[i % len(_COLOURS)]
-        ax.errorbar(x, y, yerr=e if e.max() > 0 else None, fmt="o-", color=colour, capsize=4, label=k)
-        for p, xi, yi in zip(P, x, y):
-            above = yi >= 100 * best[p] - 1e-9
-            ax.annotate(f"{yi:.1f}", (xi, yi), textcoords="offset points", xytext=(0, 6 if above else -14),
-                        ha="center", fontsize=8.5, color=colour)
+        seeds = f" (mean ± sd of {n.min()} seeds)" if n.min() > 1 else " (one run)"
+        ax.errorbar(x, y, yerr=e if e.max() > 0 else None, fmt="o-", color=colour, capsize=4, label=k + seeds)
+        dots = [(pos[r["patch_size"]] + (i - (len(kinds) - 1) / 2) * 0.06, 100 * (1 - r["test_accuracy"]))
+                for r in rows if r["kind"] == k]
+        ax.scatter(*zip(*dots), s=9, color=colour, alpha=0.45, zorder=2)
+        for p, xi, yi, ei in zip(P, x, y, e):
+            above = yi >= 100 * worst[p] - 1e-9
+            ax.annotate(f"{yi:.1f}", (xi, yi + (ei if above else -ei)), textcoords="offset points",
+                        xytext=(0, 6 if above else -14), ha="center", fontsize=8.5, color=colour)
     ax.set_xticks(range(len(sizes)), [f"P = {P}\nN = {tokens[P]}" for P in sizes])
     ax.set_xlabel("patch size (and number of patch tokens) on 28x28 digits")
-    ax.set_ylabel("test accuracy (%)")
-    lo = min(100 * s["mean"] for s in stats)
-    ax.set_ylim(max(0, lo - 8), 101)
+    ax.set_ylabel("test error (%), from zero")
+    hi = max(100 * (1 - r["test_accuracy"]) for r in rows)
+    ax.set_ylim(0, hi * 1.25 + 0.5)
     ax.set_xlim(-0.4, len(sizes) - 0.6)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="upper left", fontsize=9)
     return fig
 
 
@@ -274,10 +281,12 @@ def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> F
 
     Args:
         rows: dicts with ``model``, ``mode``, ``size``, ``test_accuracy``
-            (``variants.json``'s ``resolution``).
+            (``variants.json``'s ``resolution``; several seeds per point are
+            averaged, with a band of one standard deviation).
         train_size: the training resolution, marked with a vertical line.
 
-    A model with only two sizes in a panel is drawn as points, without a line.
+    A model with only two sizes in a panel is drawn as points (with error
+    bars over seeds), without a line.
     """
     rows = _check_rows(rows, ["model", "mode", "size", "test_accuracy"], "rows")
     modes = list(dict.fromkeys(r["mode"] for r in rows))
@@ -286,15 +295,9 @@ def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> F
     titles = {"resize": "digits enlarged to the new size", "pad": "same digits on a bigger canvas"}
     for ax, mode in zip(axes[0], modes):
         for i, m in enumerate(models):
-            stats = summarise_runs([r for r in rows if r["mode"] == mode and r["model"] == m] or
-                                   [{"size": 0, "test_accuracy": np.nan}], ["size"])
-            pts = sorted((s["size"], 100 * s["mean"]) for s in stats if s["size"])
-            if not pts:
-                continue
-            x, y = zip(*pts)
-            # a model measured at two sizes only is drawn as points: a line would suggest values between
-            style = "o-" if len(pts) > 2 else "o"
-            ax.plot(x, y, style, color=_COLOURS[i % len(_COLOURS)], label=m, ms=5 if len(pts) > 2 else 7)
+            mine = [r for r in rows if r["mode"] == mode and r["model"] == m]
+            if mine:
+                _draw_resolution_curve(ax, summarise_runs(mine, ["size"]), m, _COLOURS[i % len(_COLOURS)])
         ax.axvline(train_size, color="grey", ls=":", lw=1)
         ax.annotate("training size", (train_size, 0.98), xycoords=("data", "axes fraction"), xytext=(4, 0),
                     textcoords="offset points", fontsize=8, color="grey", va="top")
@@ -303,8 +306,24 @@ def plot_resolution_transfer(rows: Sequence[Mapping], train_size: int = 28) -> F
         ax.set_title(titles.get(mode, mode), fontsize=10)
         ax.set_ylim(0, 105)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8.5, loc="lower left")
+    handles, labels = axes[0][0].get_legend_handles_labels()  # under the panels, where it covers no point
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 3), fontsize=8.5, frameon=False)
     return fig
+
+
+def _draw_resolution_curve(ax, stats: list[dict], model: str, colour: str) -> None:
+    """One model's accuracy at each size: a line with a band of one sd over
+    seeds, or, at two sizes only, points with error bars (a line would
+    suggest values between them)."""
+    pts = sorted((s["size"], 100 * s["mean"], 100 * s["std"], s["runs"]) for s in stats)
+    x, y, e, n = (np.array(v) for v in zip(*pts))
+    label = model + (f" ({n.min()} seeds)" if n.min() > 1 else "")
+    if len(pts) > 2:
+        ax.plot(x, y, "o-", color=colour, label=label, ms=5)
+        if n.min() > 1:
+            ax.fill_between(x, y - e, y + e, color=colour, alpha=0.18, lw=0)
+    else:
+        ax.errorbar(x, y, yerr=e if n.min() > 1 else None, fmt="o", color=colour, label=label, ms=7, capsize=4)
 
 
 def _check_image_batch(images: object, name: str) -> torch.Tensor:
@@ -836,13 +855,18 @@ def _legend_below(fig: Figure, ax) -> None:
                ncol=2 if fits else 1, fontsize=7.5, frameon=False)
 
 
-def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None) -> Figure:
+def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None, xlabel: str | None = None) -> Figure:
     """Test error (%) of each model under each fixed shuffle (``arm``), as bars
     from zero: the mean over seeds, an error bar of one standard deviation,
     and every seed as a dot.
 
+    Any result with two factors fits (chapter 11 also draws depth arms and the
+    transfer arms with it): ``model`` gives the colour, ``arm`` the group.
+
     Args:
         rows: rows with ``model``, ``arm`` and ``test_accuracy``.
+        title: optional title.
+        xlabel: the label under the groups (default: the fixed shuffles').
     """
     rows = _check_rows(rows, ["model", "arm", "test_accuracy"], "rows")
     stats = summarise_runs(rows, ["model", "arm"])
@@ -866,7 +890,7 @@ def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None) -> Figu
     ax.set_xticks(range(len(arms)), arms)
     ax.set_ylim(0, None)
     ax.set_ylabel("test error (%), from zero")
-    ax.set_xlabel("fixed shuffle applied to every image")
+    ax.set_xlabel(xlabel or "fixed shuffle applied to every image")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=9)
     if title:
