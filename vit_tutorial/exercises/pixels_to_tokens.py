@@ -682,25 +682,10 @@ def check_position_similarity(fn: Callable[[torch.Tensor], torch.Tensor]) -> Che
     return passed("cosine similarity of every pair of patch positions, 1 on the diagonal.")
 
 
-def check_resize_position_embedding(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> CheckResult:
-    """Check ``fn(table, new_side)``: a table (1, 1 + n*n, D) resized to
-    (1, 1 + m*m, D) by bicubic interpolation of the patch grid
-    (``align_corners=False``, no anti-aliasing: DeiT's choice, which the book
-    uses), the class token's row kept unchanged. The official ViT code's
-    linear interpolation and timm's anti-aliased bicubic are recognised and
-    named. Answers that call the package's
-    ``resize_position_embedding`` are refused."""
-    builtin = _uses_builtin(fn, {"resize_position_embedding", "resample_abs_pos_embed"}, "the resize")
-    if builtin is not None:
-        return builtin
-    gen = torch.Generator().manual_seed(3)
-    n, m, D = 4, 6, 8
-    table = torch.randn(1, 1 + n * n, D, generator=gen)  # (1, 1+n*n, D)
-    expected = resize_position_embedding(table, m)  # (1, 1+m*m, D)
-    got, err = call_learner(fn, table.clone(), m)
-    if err is not None:
-        return err
-    what = f"resizing a (1, {1 + n * n}, {D}) table to a {m}x{m} grid, your output"
+def _diagnose_resize(got: object, expected: torch.Tensor, table: torch.Tensor, n: int, m: int,
+                     what: str) -> CheckResult | None:
+    """Name the known wrong resizes of ``table`` (1, 1+n*n, D) to an m x m grid, or return None."""
+    D = table.shape[-1]
     cls, grid = table[:, :1], table[:, 1:]  # (1, 1, D), (1, n*n, D)
     if isinstance(got, torch.Tensor):
         if tuple(got.shape) == (1, m * m, D):
@@ -742,10 +727,68 @@ def check_resize_position_embedding(fn: Callable[[torch.Tensor, int], torch.Tens
                 return failed("use align_corners=False (the values differ at the borders).")
             if _same(got, variant(square.transpose(2, 3), mode="bicubic", align_corners=False), 1e-4):
                 return failed("the grid came out transposed: rows and columns are swapped.")
+    return None
+
+
+def check_resize_position_embedding(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> CheckResult:
+    """Check ``fn(table, new_side)``: a table (1, 1 + n*n, D) resized to
+    (1, 1 + m*m, D) by bicubic interpolation of the patch grid
+    (``align_corners=False``, no anti-aliasing: DeiT's choice, which the book
+    uses), the class token's row kept unchanged. The official ViT code's
+    linear interpolation and timm's anti-aliased bicubic are recognised and
+    named. Answers that call the package's
+    ``resize_position_embedding`` are refused."""
+    builtin = _uses_builtin(fn, {"resize_position_embedding", "resample_abs_pos_embed"}, "the resize")
+    if builtin is not None:
+        return builtin
+    gen = torch.Generator().manual_seed(3)
+    n, m, D = 4, 6, 8
+    table = torch.randn(1, 1 + n * n, D, generator=gen)  # (1, 1+n*n, D)
+    expected = resize_position_embedding(table, m)  # (1, 1+m*m, D)
+    got, err = call_learner(fn, table.clone(), m)
+    if err is not None:
+        return err
+    what = f"resizing a (1, {1 + n * n}, {D}) table to a {m}x{m} grid, your output"
+    diagnosis = _diagnose_resize(got, expected, table, n, m, what)
+    if diagnosis is not None:
+        return diagnosis
     problem = _compare(got, expected, what, atol=1e-4)
     if problem is not None:
         return problem
     return passed(f"the {n}x{n} grid of position vectors is now a smooth {m}x{m} grid; the class token's row is kept.")
+
+
+def _check_table_spread(cls: Any, T: int, D: int) -> CheckResult | None:
+    """The start of a bigger table built by ``cls``: std about 0.02 (not 1, not 0), else None."""
+    torch.manual_seed(0)
+    big = cls(4 * T, 2 * D)  # more numbers for a steadier spread
+    spread = float(next(big.parameters()).detach().std())
+    if spread > 0.2:
+        return failed(
+            f"the table starts with std {spread:.2f} (the article's randn has std 1), larger than the patch "
+            f"tokens themselves (std about 0.3 in chapter 3), so position would drown the content at the start. "
+            f"Use std 0.02, as the official code and timm do."
+        )
+    if spread < 1e-3:
+        return failed("the table starts at zero: every position then looks the same at the start. Draw it from "
+                      "a normal distribution with std 0.02.")
+    return None
+
+
+def _check_other_length(module: Any, T: int, D: int, gen: torch.Generator) -> CheckResult | None:
+    """A sequence of another length must raise ValueError (not be sliced); else None."""
+    try:
+        module(torch.randn(3, T - 5, D, generator=gen))
+    except ValueError:
+        pass
+    except Exception as exc:
+        return failed(f"a sequence of another length should raise ValueError, got {type(exc).__name__}: {exc}")
+    else:
+        return failed(
+            f"a sequence of {T - 5} tokens was accepted. Slicing the first rows gives patches the vectors of "
+            f"other grid cells (the article's silent bug): raise ValueError and resize the table instead."
+        )
+    return None
 
 
 def check_position_table_module(cls: Any) -> CheckResult:
@@ -774,18 +817,9 @@ def check_position_table_module(cls: Any) -> CheckResult:
         return failed(f"expected one parameter of shape (1, T, D) = (1, {T}, {D}), got "
                       f"{[tuple(p.shape) for p in params]}. One row per token of this model, not 1000.")
     table = params[0].detach()
-    torch.manual_seed(0)
-    big = cls(4 * T, 2 * D)  # more numbers for a steadier spread
-    spread = float(next(big.parameters()).detach().std())
-    if spread > 0.2:
-        return failed(
-            f"the table starts with std {spread:.2f} (the article's randn has std 1), larger than the patch "
-            f"tokens themselves (std about 0.3 in chapter 3), so position would drown the content at the start. "
-            f"Use std 0.02, as the official code and timm do."
-        )
-    if spread < 1e-3:
-        return failed("the table starts at zero: every position then looks the same at the start. Draw it from "
-                      "a normal distribution with std 0.02.")
+    problem = _check_table_spread(cls, T, D)
+    if problem is not None:
+        return problem
     gen = torch.Generator().manual_seed(6)
     tokens = torch.randn(3, T, D, generator=gen)  # (B, T, D)
     out, err = call_learner(module, tokens)
@@ -794,17 +828,9 @@ def check_position_table_module(cls: Any) -> CheckResult:
     problem = _compare(out, tokens + table.reshape(1, T, D), f"for tokens (3, {T}, {D}) your output")
     if problem is not None:
         return problem
-    try:
-        module(torch.randn(3, T - 5, D, generator=gen))
-    except ValueError:
-        pass
-    except Exception as exc:
-        return failed(f"a sequence of another length should raise ValueError, got {type(exc).__name__}: {exc}")
-    else:
-        return failed(
-            f"a sequence of {T - 5} tokens was accepted. Slicing the first rows gives patches the vectors of "
-            f"other grid cells (the article's silent bug): raise ValueError and resize the table instead."
-        )
+    problem = _check_other_length(module, T, D, gen)
+    if problem is not None:
+        return problem
     problem = _one_sgd_step(module, tokens)
     if problem is not None:
         return problem
