@@ -42,6 +42,7 @@ def test_plot_token_similarity_depth():
     (dict(block=4), r"block must be an integer in \[0, 3\]"),
     (dict(streams={"a": [torch.randn(4, 8)] * 2, "b": [torch.randn(4, 8)] * 3}, shown="a"), "as many states"),
     (dict(streams={"a": [torch.randn(8)]}, shown="a", block=0), r"\(T, D\)"),
+    (dict(vmin=1.0), r"vmin must be a number in \[-1, 1\)"),
 ])
 def test_plot_token_similarity_depth_bad_input(kwargs, match):
     args = {"streams": streams(), "block": 1, "shown": "kept", **kwargs}

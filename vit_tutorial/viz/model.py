@@ -342,7 +342,8 @@ def _check_streams(streams: object, shown: object, block: object) -> dict[str, l
 
 
 def plot_token_similarity_depth(
-    streams: Mapping[str, Sequence[torch.Tensor]], block: int, shown: str, num_prefix_tokens: int = 1
+    streams: Mapping[str, Sequence[torch.Tensor]], block: int, shown: str, num_prefix_tokens: int = 1,
+    vmin: float = 0.0,
 ) -> Figure:
     """How alike the patch tokens are after each block, for one or more
     versions of an encoder (e.g. with and without residual connections).
@@ -353,6 +354,7 @@ def plot_token_similarity_depth(
         block: the state shown on the left (0: the input, l: after block l).
         shown: the label whose state is shown on the left.
         num_prefix_tokens: tokens before the patches (1: the class token), left out.
+        vmin: the similarity drawn darkest on the left (the brightest is 1).
 
     Returns:
         A matplotlib Figure: left, the (N, N) cosine similarities of the patch
@@ -360,9 +362,11 @@ def plot_token_similarity_depth(
         included) after every block, one curve per label.
     """
     streams = _check_streams(streams, shown, block)
+    if isinstance(vmin, bool) or not isinstance(vmin, (int, float)) or not -1.0 <= vmin < 1.0:
+        raise ValueError(f"vmin must be a number in [-1, 1), got {vmin!r}")
     sims = {k: [patch_cosine_similarity(s, num_prefix_tokens) for s in v] for k, v in streams.items()}  # (N, N) each
     fig, (a, b) = plt.subplots(1, 2, figsize=(10.0, 3.9), layout="constrained", gridspec_kw=dict(width_ratios=[1, 1.3]))
-    im = a.imshow(sims[shown][block].numpy(), cmap="viridis", vmin=-1, vmax=1, interpolation="nearest")
+    im = a.imshow(sims[shown][block].numpy(), cmap="viridis", vmin=vmin, vmax=1, interpolation="nearest")
     where = "the encoder's input" if block == 0 else f"after block {block}"
     a.set_title(f"{shown}: {where}\ncos(token i, token j) of the patch tokens", fontsize=10)
     a.set_xlabel("patch j")
