@@ -874,6 +874,7 @@ def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None, xlabel:
     arms = list(dict.fromkeys(s["arm"] for s in stats))
     width = 0.8 / len(models)
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    tops = [0.0]
     for i, m in enumerate(models):
         colour = _COLOURS[i % len(_COLOURS)]
         for j, a in enumerate(arms):
@@ -886,9 +887,12 @@ def plot_shuffle_arms(rows: Sequence[Mapping], title: str | None = None, xlabel:
                    yerr=sd if st[0]["runs"] > 1 else None, capsize=4)
             dots = [100 * (1 - r["test_accuracy"]) for r in rows if r["model"] == m and r["arm"] == a]
             ax.scatter([x] * len(dots), dots, s=12, color="black", zorder=3)
-            ax.text(x, mean + sd, f"{mean:.1f}", ha="center", va="bottom", fontsize=8.5)
+            top = max([mean + sd, *dots])
+            tops.append(top)
+            ax.annotate(f"{mean:.1f}", (x, top), textcoords="offset points", xytext=(0, 4), ha="center",
+                        va="bottom", fontsize=8.5)  # above the bar, its error bar and its seeds
     ax.set_xticks(range(len(arms)), arms)
-    ax.set_ylim(0, None)
+    ax.set_ylim(0, 1.3 * max(tops))  # room for the labels and the legend above the tallest bar
     ax.set_ylabel("test error (%), from zero")
     ax.set_xlabel(xlabel or "fixed shuffle applied to every image")
     ax.grid(axis="y", alpha=0.3)
