@@ -5,22 +5,10 @@ import torch
 
 from vit_tutorial.widgets import resolution_explorer
 
-
-def _samples(sizes=(14, 28, 42), modes=("resize", "pad"), k=4):
-    g = torch.Generator().manual_seed(0)
-    out = {}
-    for mode in modes:
-        for s in sizes:
-            if mode == "pad" and s < 28:
-                continue
-            out[(mode, s)] = {"images": torch.rand(k, 1, s, s, generator=g), "labels": torch.arange(k),
-                              "predictions": torch.tensor([0, 1, 0, 0][:k])}
-    return out
+import resolution_data  # tests/resolution_data.py
 
 
-def _rows(samples):
-    return [{"model": m, "mode": mode, "size": s, "test_accuracy": 0.5 + 0.01 * s}
-            for m in ("bicubic", "bilinear") for mode, s in samples]
+_samples, _rows = resolution_data.samples, resolution_data.rows
 
 
 def test_explorer_switches_mode_and_size():
