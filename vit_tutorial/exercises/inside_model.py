@@ -661,7 +661,8 @@ def check_vit_l32_count(count: object) -> CheckResult:
     D = cfg32.dim
     if got == true32:
         return passed(f"ViT-L/32 has {true32:,} parameters, which rounds to 307M, the figure Table 1 gives for "
-                      f"ViT-Large (the table has no patch-size column); ViT-L/16 has {true16:,}, about 304M.")
+                      f"ViT-Large (the table has no patch-size column); ViT-L/16 has {true16:,}, about 304M. "
+                      f"Consistent with a count made for ViT-L/32, but the paper does not say so.")
     if got == true16:
         return failed("that is ViT-L/16. With 32-pixel patches the patch kernel is 32·32·3·D (4 times larger) and "
                       "the position table has only 7·7 + 1 = 50 rows.")
@@ -674,8 +675,8 @@ def check_vit_l32_count(count: object) -> CheckResult:
 
 
 def check_official_init(fn: Callable) -> CheckResult:
-    """Check ``fn(model)``, which must re-initialise, in place, the three tensors
-    the official ViT code sets specially: the class token (zeros), the position
+    """Check ``fn(model)``, which must re-initialise, in place, three parts as
+    the official ViT code starts them: the class token (zeros), the position
     table (normal, std 0.02, not truncated) and the head (zeros), leaving every
     other parameter alone. ``vit_tutorial.init.init_weights_`` is off limits."""
     from .. import init as init_module
@@ -711,5 +712,5 @@ def check_official_init(fn: Callable) -> CheckResult:
             return failed("a std-0.02 head is timm's init; the paper (section 3.2) and the official code use a "
                           "zero-initialised head, weight and bias.")
         return failed("the head must be all zeros, weight and bias (kernel_init=zeros, head_bias_init=0.).")
-    return passed("zero class token, normal(0.02) position table, zero head: the official code's three special "
-                  "cases (models_vit.py), and nothing else touched.")
+    return passed("zero class token, normal(0.02) position table, zero head, as the official code "
+                  "(models_vit.py) starts them, and nothing else touched.")
