@@ -218,7 +218,8 @@ def plot_attention_matrices(
         ax.set_xlabel("key token j")
         ax.set_ylabel("query token i")
     fig.colorbar(im, ax=axes[: len(heads)].tolist(), shrink=0.8, label="attention weight (log scale)")
-    fig.suptitle(f"{len(heads)} of {h} heads, each a {T} x {T} matrix = {T * T:,} weights", fontsize=11)
+    shown = f"all {h} heads" if len(heads) == h else f"{len(heads)} of {h} heads"
+    fig.suptitle(f"{shown}, each a {T} x {T} matrix = {T * T:,} weights", fontsize=11)
     return fig
 
 

@@ -92,9 +92,9 @@ def plot_norm_placement() -> Figure:
     axes[0].set_title("pre-norm (ViT)\nx + MSA(LN(x)), then x + MLP(LN(x))", fontsize=11)
     axes[0].text(1.75, 1.6, "residual path:\nnothing on it", color="#dc2626", fontsize=9, va="center")
     # Post-norm: x -> MSA -> + -> LN -> MLP -> + -> LN ; every addition is followed by a LayerNorm.
-    _draw_block(axes[1], [("x  (T, B, D) by default", "io"), ("multi-head attention", "attn"), ("+", "add"),
+    _draw_block(axes[1], [("x  (B, T, D)", "io"), ("multi-head attention", "attn"), ("+", "add"),
                           ("LayerNorm", "norm"), ("MLP (ReLU)", "mlp"), ("+", "add"), ("LayerNorm", "norm"),
-                          ("output", "io")],
+                          ("output  (B, T, D)", "io")],
                 skips=[(0.5, 2), (3.5, 5)])
     axes[1].set_title("post-norm (2017 Transformer, PyTorch's default)\nLN(x + MSA(x)), then LN(x + MLP(x))", fontsize=11)
     axes[1].text(1.75, 3.5, "residual path:\npasses through\nevery LayerNorm", color="#dc2626", fontsize=9, va="center")
@@ -273,9 +273,22 @@ def plot_model_cost(configs: Mapping[str, ViTConfig]) -> Figure:
         ax.grid(axis="x", alpha=0.3)
     a.set_title("where the parameters are", fontsize=10)
     b.set_title("where the arithmetic is", fontsize=10)
-    handles, labels = b.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5, frameon=False)
+    handles, _ = b.get_legend_handles_labels()
+    fig.legend(handles, _cost_legend_labels(names[0], params[0], flops[0]), loc="outside lower center",
+               ncol=2, fontsize=8.5, frameon=False)
     return fig
+
+
+def _cost_legend_labels(name: str, params: Mapping[str, int], flops: Mapping[str, int]) -> list[str]:
+    """Legend labels with each part's share of ``name``'s parameters and FLOPs
+    (the small parts are slivers in the bars, so the shares say how small)."""
+    total_p, total_f = params["total"], flops["total"]
+    labels = []
+    for group in _COST_GROUPS:
+        p = 100 * sum(params[k] for k in group[2]) / total_p
+        f = 100 * sum(flops[k] for k in group[3]) / total_f
+        labels.append(f"{group[0]}: {p:.1f} % of {name}'s parameters, {f:.1f} % of its FLOPs")
+    return labels
 
 
 def plot_weight_sizes(counts: Mapping[str, int], bytes_per_value: int = 4, quoted: Mapping[str, float] | None = None) -> Figure:
