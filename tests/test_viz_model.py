@@ -52,6 +52,11 @@ def test_figures():
     assert "p = 0.114\n-log p = 2.170" in texts(figs[2])  # softmax([2, 0, -1])[1] = 1 / (e² + 1 + e⁻¹)
     assert "[3, 3, 224, 224]" in texts(figs[3]) and "scalar" in texts(figs[3])
     assert "35" in texts(figs[4])  # ViT-B/16: 35.1 GFLOPs per image
+    legend = [t.get_text() for t in figs[4].legends[0].get_texts()]
+    assert "embeddings (patch, class token, positions) (top bar: 0.9 % of the parameters, 0.7 % of the FLOPs)" in legend
+    long_chain = plot_shape_flow([(str(i), (i,)) for i in range(1, 10)], per_row=4)  # 9 boxes: 3 rows
+    assert len(long_chain.axes[0].patches) == 9 + 8  # boxes and arrows, one arrow per row change too
+    plt.close(long_chain)
     assert "8 MB\n(2.0M)" in texts(figs[5]) and "9 MB" in texts(figs[5])
     for f in figs:
         plt.close(f)
@@ -72,6 +77,8 @@ def test_bad_input(raises_with):
         plot_shape_flow([])
     with raises_with(ValueError, "(name, shape)"):
         plot_shape_flow([(1, 2)])
+    with raises_with(ValueError, "positive int", "0"):
+        plot_shape_flow([("a", (1,))], per_row=0)
     with raises_with(ValueError, "non-empty dict"):
         plot_model_cost({})
     with raises_with(ValueError, "ViTConfig"):

@@ -91,6 +91,8 @@ def plot_norm_placement() -> Figure:
                 skips=[(0.5, 3), (3.5, 6)])
     axes[0].set_title("pre-norm (ViT)\nx + MSA(LN(x)), then x + MLP(LN(x))", fontsize=11)
     axes[0].text(1.75, 1.6, "residual path:\nnothing on it", color="#dc2626", fontsize=9, va="center")
+    axes[0].text(0.0, 7.45, "a pre-norm stack adds one final LayerNorm\nafter its last block (the paper's eq. 4)",
+                 ha="center", va="top", fontsize=8.5, color="0.35")
     # Post-norm: x -> MSA -> + -> LN -> MLP -> + -> LN ; every addition is followed by a LayerNorm.
     _draw_block(axes[1], [("x  (B, T, D)", "io"), ("multi-head attention", "attn"), ("+", "add"),
                           ("LayerNorm", "norm"), ("MLP (ReLU)", "mlp"), ("+", "add"), ("LayerNorm", "norm"),
@@ -186,13 +188,16 @@ def plot_class_probabilities(
 # ---------------------------------------------------------------- chapter 8: the whole model
 
 
-def plot_shape_flow(steps: Sequence[tuple[str, Sequence[int]]], title: str | None = None) -> Figure:
+def plot_shape_flow(steps: Sequence[tuple[str, Sequence[int]]], title: str | None = None,
+                    per_row: int = 4) -> Figure:
     """A chain of boxes, one per step, each with the tensor shape after it.
 
     Args:
         steps: ``[(name, shape), ...]`` in order, e.g.
             ``[("images", (3, 3, 224, 224)), ("patch embedding", (3, 196, 768)), ...]``.
         title: the figure's title.
+        per_row: boxes per row; longer chains continue on the next row, left
+            to right again, so the labels stay readable at book width.
 
     Returns:
         A matplotlib Figure.
@@ -201,23 +206,32 @@ def plot_shape_flow(steps: Sequence[tuple[str, Sequence[int]]], title: str | Non
     ok = steps and all(isinstance(s, (tuple, list)) and len(s) == 2 and isinstance(s[0], str) for s in steps)
     if not ok:
         raise ValueError("steps must be a non-empty list of (name, shape) pairs")
-    n = len(steps)
-    fig, ax = plt.subplots(figsize=(min(2.0 * n, 16), 1.9), layout="constrained")
-    w, gap = 1.7, 0.35
+    if isinstance(per_row, bool) or not isinstance(per_row, int) or per_row < 1:
+        raise ValueError(f"per_row must be a positive int, got {per_row!r}")
+    n, cols = len(steps), min(len(steps), per_row)
+    rows = -(-n // cols)
+    w, gap, row_h = 1.7, 0.35, 1.5
+    fig, ax = plt.subplots(figsize=(2.05 * cols, 0.4 + 1.35 * rows), layout="constrained")
     cmap = plt.get_cmap("Blues")
     for i, (name, shape) in enumerate(steps):
-        x = i * (w + gap)
-        ax.add_patch(FancyBboxPatch((x, 0), w, 1.0, boxstyle="round,pad=0.02,rounding_size=0.1",
+        x, y = (i % cols) * (w + gap), -(i // cols) * row_h
+        ax.add_patch(FancyBboxPatch((x, y), w, 1.0, boxstyle="round,pad=0.02,rounding_size=0.1",
                                     facecolor=cmap(0.15 + 0.5 * i / max(n - 1, 1)), edgecolor="0.3"))
-        ax.text(x + w / 2, 0.68, name, ha="center", va="center", fontsize=9, wrap=True)
+        ax.text(x + w / 2, y + 0.68, name, ha="center", va="center", fontsize=9, wrap=True)
         shape_text = "[" + ", ".join(str(int(s)) for s in shape) + "]" if len(shape) else "scalar"
-        ax.text(x + w / 2, 0.3, shape_text, ha="center", va="center", fontsize=9.5, family="monospace",
+        ax.text(x + w / 2, y + 0.3, shape_text, ha="center", va="center", fontsize=9.5, family="monospace",
                 fontweight="bold")
-        if i < n - 1:
-            ax.add_patch(FancyArrowPatch((x + w, 0.5), (x + w + gap, 0.5), arrowstyle="-|>", mutation_scale=10,
-                                         color="0.3", shrinkA=1, shrinkB=1))
-    ax.set_xlim(-0.1, n * (w + gap) - gap + 0.1)
-    ax.set_ylim(-0.1, 1.1)
+        if i == n - 1:
+            continue
+        if (i + 1) % cols:  # the next box is to the right
+            start, end = (x + w, y + 0.5), (x + w + gap, y + 0.5)
+        else:  # the next box starts the next row
+            start, end = (x + w / 2, y), (w / 2, y - row_h + 1.0)
+        bend = "arc3" if (i + 1) % cols else "arc,angleA=-90,angleB=90,armA=14,armB=14,rad=6"
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="0.3",
+                                     shrinkA=1, shrinkB=1, connectionstyle=bend))
+    ax.set_xlim(-0.1, cols * (w + gap) - gap + 0.1)
+    ax.set_ylim(-(rows - 1) * row_h - 0.1, 1.1)
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=11)
@@ -274,20 +288,20 @@ def plot_model_cost(configs: Mapping[str, ViTConfig]) -> Figure:
     a.set_title("where the parameters are", fontsize=10)
     b.set_title("where the arithmetic is", fontsize=10)
     handles, _ = b.get_legend_handles_labels()
-    fig.legend(handles, _cost_legend_labels(names[0], params[0], flops[0]), loc="outside lower center",
+    fig.legend(handles, _cost_legend_labels(params[0], flops[0]), loc="outside lower center",
                ncol=2, fontsize=8.5, frameon=False)
     return fig
 
 
-def _cost_legend_labels(name: str, params: Mapping[str, int], flops: Mapping[str, int]) -> list[str]:
-    """Legend labels with each part's share of ``name``'s parameters and FLOPs
-    (the small parts are slivers in the bars, so the shares say how small)."""
+def _cost_legend_labels(params: Mapping[str, int], flops: Mapping[str, int]) -> list[str]:
+    """Legend labels with each part's share of the top bar's parameters and
+    FLOPs (the small parts are slivers in the bars, so the shares say how small)."""
     total_p, total_f = params["total"], flops["total"]
     labels = []
     for group in _COST_GROUPS:
         p = 100 * sum(params[k] for k in group[2]) / total_p
         f = 100 * sum(flops[k] for k in group[3]) / total_f
-        labels.append(f"{group[0]}: {p:.1f} % of {name}'s parameters, {f:.1f} % of its FLOPs")
+        labels.append(f"{group[0]} (top bar: {p:.1f} % of the parameters, {f:.1f} % of the FLOPs)")
     return labels
 
 
