@@ -284,12 +284,14 @@ from vit_tutorial.exercises import (  # noqa: E402
 
 
 @pytest.mark.parametrize("mem,fl,ok,words", [
-    (15.9, 4.45, True, ["x15.9", "x4.45"]),
-    (4, 4.45, False, ["T²", "15.9"]),
-    (16, 16, False, ["linear layers"]),
-    (16, 4, False, ["only the linear layers"]),
-    (16, 9, False, ["5 %"]),
-    ("16", 4.45, False, ["finite number"]),
+    (8.58, 3.16, True, ["x8.6", "x3.16"]),
+    (2.93, 3.16, False, ["T²", "8.6"]),
+    (2.94, 3.16, False, ["T²", "8.6"]),   # (384 / 224)²: the pixel count, not T
+    (8.6, 8.6, False, ["linear layers"]),
+    (8.6, 2.93, False, ["only the linear layers"]),
+    (8.6, 5, False, ["5 %"]),
+    (20, 3.16, False, ["T = N + 1 = 197"]),
+    ("16", 3.16, False, ["finite number"]),
 ])
 def test_check_cost_prediction(mem, fl, ok, words):
     verdict(check_cost_prediction(mem, fl), ok, *words)

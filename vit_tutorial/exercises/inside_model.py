@@ -451,9 +451,9 @@ def _number(got: object, what: str) -> tuple[float | None, CheckResult | None]:
 
 
 def check_cost_prediction(memory_ratio: object, flops_ratio: object) -> CheckResult:
-    """Check two predictions for ViT-B at 224 px, going from P = 16 to P = 8:
-    how many times more memory one head's attention weights take, and how many
-    times more FLOPs the whole forward pass takes (within 5 %)."""
+    """Check two predictions for ViT-B/16 going from 224 to 384 px images (P
+    stays 16): how many times more memory one head's attention weights take,
+    and how many times more FLOPs the whole forward pass takes (within 5 %)."""
     from ..flops import vit_flops
 
     mem, err = _number(memory_ratio, "memory_ratio")
@@ -462,26 +462,26 @@ def check_cost_prediction(memory_ratio: object, flops_ratio: object) -> CheckRes
     fl, err = _number(flops_ratio, "flops_ratio")
     if err is not None:
         return err
-    t16, t8 = 197, 785
-    true_mem = (t8 / t16) ** 2
-    true_fl = vit_flops(vit_config("ViT-B/16", patch_size=8))["total"] / vit_flops(vit_config("ViT-B/16"))["total"]
+    t224, t384 = 197, 577
+    true_mem = (t384 / t224) ** 2
+    true_fl = vit_flops(vit_config("ViT-B/16", image_size=384))["total"] / vit_flops(vit_config("ViT-B/16"))["total"]
     if abs(mem - true_mem) > 0.05 * true_mem:
-        if abs(mem - 4) < 0.3:
-            return failed("memory_ratio 4 is how N grows; a weight matrix has T x T entries, so it grows "
-                          f"like T²: ({t8}/{t16})² ≈ {true_mem:.1f}.")
-        return failed(f"memory_ratio {mem:g}: one head's weights are T x T values, T = N + 1 = {t16} at P = 16 "
-                      f"and {t8} at P = 8.")
+        if abs(mem - t384 / t224) < 0.2 or abs(mem - (384 / 224) ** 2) < 0.2:
+            return failed(f"memory_ratio {mem:g} is how the number of tokens grows; a weight matrix has T x T "
+                          f"entries, so it grows like T²: ({t384}/{t224})² ≈ {true_mem:.1f}.")
+        return failed(f"memory_ratio {mem:g}: one head's weights are T x T values, T = N + 1 = {t224} at 224 px "
+                      f"and {t384} at 384 px (a 24 x 24 grid).")
     if abs(fl - true_fl) > 0.05 * true_fl:
-        if abs(fl - 16) < 1.5:
-            return failed("flops_ratio 16 would hold if all the work were in the two T x T products; at ViT-B's "
-                          "sizes most FLOPs are in the linear layers (qkv, W_O, MLP), which grow only like T (x4). "
-                          "Count both with vit_tutorial.flops.vit_flops.")
-        if abs(fl - 4) < 0.2:
-            return failed("flops_ratio 4 counts only the linear layers, which grow like T; the two T x T products "
-                          "grow x16 and add a little on top (they are 4 % of the work at P = 16, 15 % at P = 8).")
+        if abs(fl - true_mem) < 0.8:
+            return failed("that ratio would hold if all the work were in the two T x T products; at ViT-B's "
+                          "sizes most FLOPs are in the linear layers (qkv, W_O, MLP), which grow only like T "
+                          f"(x{t384 / t224:.2f}). Count both with vit_tutorial.flops.vit_flops.")
+        if abs(fl - t384 / t224) < 0.1:
+            return failed(f"flops_ratio {fl:g} counts only the linear layers, which grow like T; the two T x T "
+                          "products grow like T² and add a little on top.")
         return failed(f"flops_ratio {fl:g} is off by more than 5 %; count the linear part (x T) and the T² part.")
-    return passed(f"memory x{true_mem:.1f} (T² grows about 16-fold), FLOPs x{true_fl:.2f} (mostly the linear "
-                  "layers, which grow with T): the T² part is not yet the bulk of the cost at P = 8.")
+    return passed(f"memory x{true_mem:.1f} (T² grows about 8.6-fold), FLOPs x{true_fl:.2f} (mostly the linear "
+                  "layers, which grow with T): the T² part is not yet the bulk of the cost at 384 px.")
 
 
 def check_attention_layout(layer: object) -> CheckResult:

@@ -486,7 +486,8 @@ def check_padding_prediction(grid_side: object, same_as_linear: object) -> Check
             "so the tokens differ from patchify + linear."
         )
     return passed("14 x 14 again, yet different tokens: the windows no longer line up with the patches. "
-                  "conv = per-patch linear needs padding=0, dilation=1 and groups=1 (the defaults).")
+                  "conv = per-patch linear needs padding=0 and dilation=1; copying the weight by a plain reshape "
+                  "also needs groups=1 (all three are the defaults).")
 
 
 # ---------------------------------------------------------------- chapter 3
