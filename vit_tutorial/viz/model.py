@@ -224,10 +224,10 @@ def plot_shape_flow(steps: Sequence[tuple[str, Sequence[int]]], title: str | Non
         if i == n - 1:
             continue
         if (i + 1) % cols:  # the next box is to the right
-            start, end = (x + w, y + 0.5), (x + w + gap, y + 0.5)
-        else:  # the next box starts the next row
+            start, end, bend = (x + w, y + 0.5), (x + w + gap, y + 0.5), "arc3"
+        else:  # the next box starts the next row: down, left, down
             start, end = (x + w / 2, y), (w / 2, y - row_h + 1.0)
-        bend = "arc3" if (i + 1) % cols else "arc,angleA=-90,angleB=90,armA=14,armB=14,rad=6"
+            bend = "arc,angleA=-90,angleB=90,armA=14,armB=14,rad=6"
         ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="0.3",
                                      shrinkA=1, shrinkB=1, connectionstyle=bend))
     ax.set_xlim(-0.1, cols * (w + gap) - gap + 0.1)
