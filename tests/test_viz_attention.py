@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from vit_tutorial.images import load_photo
 from vit_tutorial.viz import (
@@ -88,7 +89,10 @@ def test_figures(photo, weights):
     assert not fig.axes[3].axison
     plt.close(fig)
     fig = plot_head_split(5, 12, 3)
-    assert any("(3, 5, 4)" in t.get_text() for t in fig.axes[0].texts)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("(3, 5, 4)" in t for t in texts) and {"Q", "K", "V", "q", "k", "v"} <= set(texts)
+    white = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_facecolor()[:3] == (1.0, 1.0, 1.0)]
+    assert len(white) == 3 * 5 * 5  # only the h (T, T) weight blocks are drawn unfilled
     plt.close(fig)
     fig = plot_attention_memory(224, (32, 16), heads=12)
     labels = [t.get_text() for t in fig.axes[0].texts]

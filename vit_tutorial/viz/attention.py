@@ -226,9 +226,13 @@ def plot_attention_matrices(
 def plot_head_split(tokens: int = 5, dim: int = 12, heads: int = 3) -> Figure:
     """Diagram of splitting D channels into h heads and merging them back.
 
-    (T, D) tokens -> h slices of d = D/h channels -> each head's (T, T)
-    attention and (T, d) output -> concatenated back to (T, D). Drawn for one
-    image (the batch axis B rides along unchanged).
+    Q, K and V, each (T, D), are cut into h slices of d = D/h channels; head k
+    gets the k-th slice of all three, forms its own (T, T) matrix of
+    token-to-token weights, and returns a (T, d) output; the h outputs are
+    concatenated back to (T, D). Channel blocks are filled with the head's
+    colour; the (T, T) weight blocks are only outlined in it, since they hold
+    weights between tokens, not channels. Drawn for one image (the batch axis B
+    rides along unchanged).
 
     Args:
         tokens: T, rows to draw.
@@ -248,52 +252,71 @@ def plot_head_split(tokens: int = 5, dim: int = 12, heads: int = 3) -> Figure:
     d = D // h
     colours = plt.get_cmap("tab10")(np.arange(h) % 10)
     u = 0.32  # one cell, in axis units
-    fig, ax = plt.subplots(figsize=(12, 3.6), layout="constrained")
-    y_mid = T * u / 2
-    x = 0.0
-    # the (T, D) input, its channels coloured by the head they go to
-    _draw_side_by_side(ax, x, T, d, D, colours, u,
-                       f"queries Q = X W_Q: (T, D) = ({T}, {D})\n(keys K and values V alike)")
-    x += D * u + 0.3
-    _arrow(ax, x, x + 1.3, y_mid, "split into h\nslices of d")
-    x += 1.6
     gap = 0.25
     stack_h = h * T * u + (h - 1) * gap
-    y0s = [y_mid + stack_h / 2 - (k + 1) * T * u - k * gap for k in range(h)]
+    y0s = [stack_h / 2 - (k + 1) * T * u - k * gap for k in range(h)]  # one row per head, centred on 0
+    fig, ax = plt.subplots(figsize=(13, 4.2), layout="constrained")
+    x = 0.0
+    # Q, K and V, each (T, D), their channels coloured by the head they go to
+    qkv_y0s = [stack_h / 2 - (k + 1) * T * u - k * gap for k in range(3)]
+    for name, y0 in zip("QKV", qkv_y0s):
+        for k in range(h):
+            _block(ax, x + k * d * u, y0, d, T, colours[k], u)
+        ax.text(x - 0.15, y0 + T * u / 2, name, ha="right", va="center", fontsize=11, weight="bold")
+    ax.text(x + D * u / 2, min(qkv_y0s) - 0.25, f"Q = X W_Q, K = X W_K, V = X W_V\neach (T, D) = ({T}, {D})",
+            ha="center", va="top", fontsize=9)
+    x += D * u + 0.3
+    _arrow(ax, x, x + 1.3, 0, "split each into\nh slices of d")
+    x += 1.6
+    # per head: its slice of Q, K and V side by side
+    sub = 0.15
+    for k, y0 in enumerate(y0s):
+        for j, name in enumerate("qkv"):
+            _block(ax, x + j * (d * u + sub), y0, d, T, colours[k], u)
+            if k == 0:
+                ax.text(x + j * (d * u + sub) + d * u / 2, y0 + T * u + 0.08, name, ha="center", va="bottom",
+                        fontsize=10, weight="bold")
+    width = 3 * d * u + 2 * sub
+    ax.text(x + width / 2, min(y0s) - 0.25, f"each head's q, k, v:\n3 x (h, T, d) = ({h}, {T}, {d})",
+            ha="center", va="top", fontsize=9)
+    x += width + 0.3
+    _arrow(ax, x + 0.2, x + 1.8, 0, "softmax(q kᵀ/√d)\nper head")
+    x += 2.1
+    for k, y0 in enumerate(y0s):  # token-to-token weights: outlined, not filled, in the head's colour
+        _block(ax, x, y0, T, T, colours[k], u, filled=False)
+    ax.text(x + T * u / 2, min(y0s) - 0.25, f"weights between tokens\n(h, T, T) = ({h}, {T}, {T})",
+            ha="center", va="top", fontsize=9)
+    x += T * u + 0.3
+    _arrow(ax, x, x + 1.2, 0, "× v")
+    x += 1.5
     _draw_stacked(ax, x, y0s, d, T, colours, u, f"(h, T, d) = ({h}, {T}, {d})")
     x += d * u + 0.3
-    _arrow(ax, x + 0.2, x + 1.8, y_mid, "softmax(QKᵀ/√d)\nper head")
-    x += 2.1
-    _draw_stacked(ax, x, y0s, T, T, colours, u, f"(h, T, T) = ({h}, {T}, {T})")  # each head's (T, T) attention
-    x += T * u + 0.3
-    _arrow(ax, x, x + 1.2, y_mid, "× V")
-    x += 1.5
-    _draw_stacked(ax, x, y0s, d, T, colours, u, "(h, T, d)")
-    x += d * u + 0.3
-    _arrow(ax, x, x + 1.4, y_mid, "merge: heads\nside by side")
+    _arrow(ax, x, x + 1.4, 0, "merge: heads\nside by side")
     x += 1.7
-    _draw_side_by_side(ax, x, T, d, D, colours, u, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads")
+    y_out = -T * u / 2
+    for k in range(h):
+        _block(ax, x + k * d * u, y_out, d, T, colours[k], u)
+    ax.text(x + D * u / 2, y_out - 0.25, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads", ha="center", va="top",
+            fontsize=9)
     x += D * u
-    ax.set_xlim(-0.2, x + 0.2)
-    ax.set_ylim(min(min(y0s), 0) - 1.0, max(y0s[0] + T * u, T * u) + 0.3)
+    ax.set_xlim(-0.6, x + 0.2)
+    ax.set_ylim(min(y0s + qkv_y0s) - 1.0, stack_h / 2 + 0.5)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
 
 
-def _block(ax, x0: float, y0: float, w: int, hgt: int, colour, u: float) -> None:
-    """A ``hgt`` x ``w`` grid of cells of side ``u``, lower left corner at (x0, y0)."""
+def _block(ax, x0: float, y0: float, w: int, hgt: int, colour, u: float, filled: bool = True) -> None:
+    """A ``hgt`` x ``w`` grid of cells of side ``u``, lower left corner at (x0, y0).
+
+    Filled cells (channels) have the colour inside and white edges; unfilled cells
+    (weights between tokens) are white with edges in the colour.
+    """
+    face, edge = (colour, "white") if filled else ("white", colour)
     for i in range(hgt):
         for j in range(w):
-            ax.add_patch(Rectangle((x0 + j * u, y0 + (hgt - 1 - i) * u), u, u, facecolor=colour,
-                                   edgecolor="white", linewidth=0.8, alpha=0.9))
-
-
-def _draw_side_by_side(ax, x: float, T: int, d: int, D: int, colours, u: float, label: str) -> None:
-    """A (T, D) block whose h slices of d channels have the heads' colours, with ``label`` below."""
-    for k in range(D // d):
-        _block(ax, x + k * d * u, 0, d, T, colours[k], u)
-    ax.text(x + D * u / 2, -0.25, label, ha="center", va="top", fontsize=9)
+            ax.add_patch(Rectangle((x0 + j * u, y0 + (hgt - 1 - i) * u), u, u, facecolor=face,
+                                   edgecolor=edge, linewidth=0.8, alpha=0.9))
 
 
 def _draw_stacked(ax, x: float, y0s: list[float], w: int, T: int, colours, u: float, label: str) -> None:
