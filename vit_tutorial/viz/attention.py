@@ -252,16 +252,13 @@ def plot_head_split(tokens: int = 5, dim: int = 12, heads: int = 3) -> Figure:
     d = D // h
     colours = plt.get_cmap("tab10")(np.arange(h) % 10)
     u = 0.32  # one cell, in axis units
-    gap = 0.25
-    stack_h = h * T * u + (h - 1) * gap
-    y0s = [stack_h / 2 - (k + 1) * T * u - k * gap for k in range(h)]  # one row per head, centred on 0
+    y0s = _stack_heights(h, T, u)  # one row per head, centred on 0
     fig, ax = plt.subplots(figsize=(13, 4.2), layout="constrained")
     x = 0.0
     # Q, K and V, each (T, D), their channels coloured by the head they go to
-    qkv_y0s = [stack_h / 2 - (k + 1) * T * u - k * gap for k in range(3)]
+    qkv_y0s = _stack_heights(3, T, u)
     for name, y0 in zip("QKV", qkv_y0s):
-        for k in range(h):
-            _block(ax, x + k * d * u, y0, d, T, colours[k], u)
+        _draw_side_by_side(ax, x, y0, T, d, D, colours, u)
         ax.text(x - 0.15, y0 + T * u / 2, name, ha="right", va="center", fontsize=11, weight="bold")
     ax.text(x + D * u / 2, min(qkv_y0s) - 0.25, f"Q = X W_Q, K = X W_K, V = X W_V\neach (T, D) = ({T}, {D})",
             ha="center", va="top", fontsize=9)
@@ -293,14 +290,10 @@ def plot_head_split(tokens: int = 5, dim: int = 12, heads: int = 3) -> Figure:
     x += d * u + 0.3
     _arrow(ax, x, x + 1.4, 0, "merge: heads\nside by side")
     x += 1.7
-    y_out = -T * u / 2
-    for k in range(h):
-        _block(ax, x + k * d * u, y_out, d, T, colours[k], u)
-    ax.text(x + D * u / 2, y_out - 0.25, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads", ha="center", va="top",
-            fontsize=9)
+    _draw_side_by_side(ax, x, -T * u / 2, T, d, D, colours, u, f"(T, D) = ({T}, {D})\nthen W_O mixes the heads")
     x += D * u
     ax.set_xlim(-0.6, x + 0.2)
-    ax.set_ylim(min(y0s + qkv_y0s) - 1.0, stack_h / 2 + 0.5)
+    ax.set_ylim(min(y0s + qkv_y0s) - 1.0, max(y0s[0], qkv_y0s[0]) + T * u + 0.5)
     ax.set_aspect("equal")
     ax.axis("off")
     return fig
@@ -317,6 +310,20 @@ def _block(ax, x0: float, y0: float, w: int, hgt: int, colour, u: float, filled:
         for j in range(w):
             ax.add_patch(Rectangle((x0 + j * u, y0 + (hgt - 1 - i) * u), u, u, facecolor=face,
                                    edgecolor=edge, linewidth=0.8, alpha=0.9))
+
+
+def _stack_heights(n: int, T: int, u: float, gap: float = 0.25) -> list[float]:
+    """Lower edges of ``n`` blocks of ``T`` rows stacked top to bottom, ``gap`` apart, centred on 0."""
+    total = n * T * u + (n - 1) * gap
+    return [total / 2 - (k + 1) * T * u - k * gap for k in range(n)]
+
+
+def _draw_side_by_side(ax, x: float, y0: float, T: int, d: int, D: int, colours, u: float, label: str = "") -> None:
+    """A (T, D) block whose h slices of d channels have the heads' colours, with ``label`` below."""
+    for k in range(D // d):
+        _block(ax, x + k * d * u, y0, d, T, colours[k], u)
+    if label:
+        ax.text(x + D * u / 2, y0 - 0.25, label, ha="center", va="top", fontsize=9)
 
 
 def _draw_stacked(ax, x: float, y0s: list[float], w: int, T: int, colours, u: float, label: str) -> None:
